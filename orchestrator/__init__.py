@@ -1,0 +1,1 @@
+"""The orchestration worker: Redis stream consumer, agent builder and runner."""
