@@ -1,0 +1,45 @@
+"""Which env file the stack uses.
+
+One order everywhere: `--config FILE` if given, else the first of
+`.nasiko.env`, `.nasiko-local.env`, `.env` in the project folder, else none.
+The chosen file is handed to Compose (`--env-file`), and Compose alone
+interprets it: python-dotenv and Compose disagree on empty values, `$VAR`
+references and single quotes, so this module never parses values itself.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import NasikoError
+
+CANDIDATES = (".nasiko.env", ".nasiko-local.env", ".env")
+
+
+@dataclass(frozen=True)
+class EnvChoice:
+    path: Path | None
+    reason: str  # how it was chosen, for `status` and error messages
+
+    @property
+    def compose_arg(self) -> str:
+        # No file at all must mean no file: Compose would otherwise read .env.
+        return str(self.path) if self.path else "/dev/null"
+
+
+def choose_env_file(root: Path, explicit: str | Path | None = None) -> EnvChoice:
+    """Pick the env file by the documented order."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        if not path.is_file():
+            raise NasikoError(
+                f"env file {explicit} does not exist",
+                hint="pass an existing file to --config, or copy .env.local.example to .nasiko.env",
+            )
+        return EnvChoice(path.resolve(), "--config")
+    for name in CANDIDATES:
+        candidate = root / name
+        if candidate.is_file():
+            return EnvChoice(candidate, f"first found of {', '.join(CANDIDATES)}")
+    return EnvChoice(None, "no env file found: built-in defaults")

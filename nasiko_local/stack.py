@@ -1,0 +1,295 @@
+"""The stack's lifecycle: up, down, restart, logs, shell, build, push, status.
+
+Plain functions over a `Stack`; the invoke tasks, the nox sessions and CI all
+call these. Progress goes to a `Reporter` (see console.py), never to print().
+"""
+
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+
+from . import preflight
+from .compose import NETWORK, Compose
+from .containers import AGENT_LABEL, PROJECT_LABEL, agent_containers, project_containers, service_states
+from .docker_api import docker_client
+from .envfile import choose_env_file
+from .errors import NasikoError
+from .health import wait_healthy
+from .reporter import Reporter, SilentReporter
+from .status import StackStatus, collect_status
+
+ROOT = Path(__file__).resolve().parent.parent
+SHELL_COMMAND = "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"
+
+
+@dataclass
+class Stack:
+    compose: Compose
+    dev: bool = False
+    _client: docker.DockerClient | None = field(default=None, repr=False)
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = docker_client()
+        return self._client
+
+    @property
+    def profiles(self) -> list[str]:
+        return self.compose.active_profiles(dev=self.dev)
+
+    @property
+    def services(self) -> list[str]:
+        return self.compose.services(self.profiles)
+
+    def resolve(self, names: list[str] | tuple[str, ...]) -> list[str]:
+        """Check service names, naming the valid ones when one is unknown."""
+        known = list(self.compose.config.services)
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise NasikoError(f"unknown service {', '.join(unknown)}",
+                              hint=f"valid services: {', '.join(known)}")
+        return list(names)
+
+
+def load_stack(config: str | Path | None = None, *, root: Path = ROOT, dev: bool = False) -> Stack:
+    """The stack as configured: env file chosen by the documented order."""
+    return Stack(Compose(root, choose_env_file(root, config)), dev=dev)
+
+
+# --- up ----------------------------------------------------------------------------
+
+def check_machine(stack: Stack, reporter: Reporter) -> None:
+    """Preflight: engine reachable, Compose v2, config readable, ports free, memory."""
+    from .compose import compose_v2_version
+
+    client = stack.client
+    reporter.step(f"Docker engine {client.version().get('Version')}, Compose {compose_v2_version()}")
+    reporter.step(f"env file: {stack.compose.env.path or 'none'} ({stack.compose.env.reason})")
+    left_out = stack.compose.left_out(stack.profiles)
+    if left_out:
+        reporter.warn(f"left out (switched off): {', '.join(left_out)}")
+    preflight.check_ports(stack.compose, stack.services, client)
+    preflight.check_memory(client, "observability" in stack.profiles)
+
+
+def _image_present(client: docker.DockerClient, image: str) -> bool:
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def ensure_images(stack: Stack, reporter: Reporter, build: bool | None = None) -> None:
+    """Images for every enabled service: build=True rebuilds ours, False never builds,
+    None (default) pulls what is published and builds what is not."""
+    config, client = stack.compose.config, stack.client
+    ours = [s for s in stack.services if config.built_here(s)]
+    theirs = [s for s in stack.services if not config.built_here(s)]
+    to_build = list(ours) if build else []
+    for service in ours if build is None else []:
+        if _image_present(client, config.image(service)):
+            continue
+        reporter.step(f"{config.image(service)} not on this machine: pulling")
+        pulled = stack.compose.run("pull", "--quiet", service, profiles=stack.profiles, check=False)
+        if pulled.returncode != 0:
+            reporter.step(f"{config.image(service)} is not published: building it")
+            to_build.append(service)
+    if build is False:
+        missing = [config.image(s) for s in ours if not _image_present(client, config.image(s))]
+        if missing:
+            raise NasikoError(f"--no-build, but these images are missing: {', '.join(missing)}",
+                              hint="run `invoke build`, or pull them (check NASIKO_REGISTRY_URL and NASIKO_VERSION)")
+    for service in theirs:
+        image = config.image(service)
+        if _image_present(client, image):
+            continue
+        reporter.step(f"pulling {image}")
+        if stack.compose.run("pull", "--quiet", service, profiles=stack.profiles, check=False).returncode != 0:
+            raise NasikoError(
+                f"image {image} ({service}) is not on this machine and cannot be pulled",
+                hint="check your network and registry login; on a machine without a registry, build the "
+                "offline stand-ins (scripts/ci/provision.sh) and start with --config scripts/ci/offline.env",
+            )
+    if to_build:
+        build_images(stack, reporter, to_build)
+
+
+def build_images(stack: Stack, reporter: Reporter, services: list[str] | None = None) -> list[str]:
+    """Build platform images under their registry names; returns the image names."""
+    config = stack.compose.config
+    names = stack.resolve(services) if services else [s for s in config.services if config.built_here(s)]
+    not_ours = [s for s in names if not config.built_here(s)]
+    if not_ours:
+        raise NasikoError(f"{', '.join(not_ours)} is not built from this repository",
+                          hint="build one of: " + ", ".join(s for s in config.services if config.built_here(s)))
+    reporter.step(f"building {', '.join(names)}")
+    stack.compose.run("build", *names, profiles=("*",), capture=not reporter.live, what="building images")
+    return [config.image(s) for s in names]
+
+
+def push_images(stack: Stack, reporter: Reporter, services: list[str] | None = None) -> list[str]:
+    """Publish platform images to NASIKO_REGISTRY_URL, so others can start with --no-build."""
+    config = stack.compose.config
+    names = stack.resolve(services) if services else [s for s in config.services if config.built_here(s)]
+    images = [config.image(s) for s in names if config.built_here(s)]
+    missing = [i for i in images if not _image_present(stack.client, i)]
+    if missing:
+        raise NasikoError(f"not built yet: {', '.join(missing)}", hint="run `invoke build` first")
+    reporter.step(f"pushing {', '.join(images)}")
+    stack.compose.run("push", *names, profiles=("*",), capture=not reporter.live, what="pushing images")
+    return images
+
+
+def up(stack: Stack, reporter: Reporter | None = None, *, build: bool | None = None, attach: bool = False,
+       timeout: float = 300) -> StackStatus:
+    reporter = reporter or SilentReporter()
+    check_machine(stack, reporter)
+    ensure_images(stack, reporter, build=build)
+    command = ["up", "--no-build", "--pull", "never", "--remove-orphans"]
+    if attach:
+        reporter.step("starting in the foreground (Ctrl-C stops the stack)")
+        stack.compose.run(*command, profiles=stack.profiles, capture=False, check=False)
+        return status(stack)
+    reporter.step(f"starting {len(stack.services)} services, waiting on their health checks")
+    with tempfile.TemporaryDirectory(prefix="nasiko-up-") as tmp:
+        log = Path(tmp) / "compose-up.log"
+        # Compose starts services in dependency order; watching meanwhile shows
+        # progress live and fails fast on a container that dies.
+        process = stack.compose.start(*command, "--detach", profiles=stack.profiles, log_path=log)
+        try:
+            wait_healthy(stack.client, stack.compose.project, stack.services, timeout=timeout,
+                         on_change=reporter.service, starter=(process, log))
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+    return status(stack)
+
+
+# --- down, restart ---------------------------------------------------------------------
+
+@dataclass
+class DownResult:
+    agents_removed: list[str]
+    volumes_removed: bool
+    leftovers: list[str]
+
+
+def down(stack: Stack, reporter: Reporter | None = None, *, volumes: bool = False) -> DownResult:
+    """Stop the stack and the agents the worker started; nothing labelled nasiko stays."""
+    reporter = reporter or SilentReporter()
+    client = stack.client
+    agents = []
+    for container in agent_containers(client):
+        agents.append(container.name)
+        container.remove(force=True, v=volumes)
+    if agents:
+        reporter.step(f"removed agent containers: {', '.join(agents)}")
+    _refuse_if_network_shared(client)
+    command = ["down", "--remove-orphans", *(["--volumes"] if volumes else [])]
+    stack.compose.run(*command, profiles=("*",), what="stopping the stack")
+    if volumes:
+        for volume in client.volumes.list(filters={"label": AGENT_LABEL}):
+            volume.remove(force=True)
+    leftovers = _leftovers(client, stack.compose.project, volumes)
+    reporter.step("stack stopped" + (" and its volumes removed" if volumes else " (volumes kept)"))
+    return DownResult(agents, volumes, leftovers)
+
+
+def _refuse_if_network_shared(client: docker.DockerClient) -> None:
+    try:
+        network = client.networks.get(NETWORK)
+    except docker.errors.NotFound:
+        return
+    network.reload()
+    strangers = []
+    for info in (network.attrs.get("Containers") or {}).values():
+        name = info.get("Name", "?")
+        try:
+            labels = client.containers.get(name).labels
+        except docker.errors.NotFound:
+            continue
+        if not (labels.get(PROJECT_LABEL) or labels.get(AGENT_LABEL)):
+            strangers.append(name)
+    if strangers:
+        raise NasikoError(f"{NETWORK} is also used by containers outside the stack: {', '.join(strangers)}",
+                          hint=f"disconnect or stop them (`docker network disconnect {NETWORK} NAME`), "
+                               "then run `invoke down` again")
+
+
+def _leftovers(client: docker.DockerClient, project: str, volumes: bool) -> list[str]:
+    found = [f"container {c.name}" for c in client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})]
+    found += [f"container {c.name}" for c in agent_containers(client)]
+    found += [f"network {n.name}" for n in client.networks.list(names=[NETWORK]) if n.name == NETWORK]
+    if volumes:
+        found += [f"volume {v.name}" for v in client.volumes.list(filters={"label": f"{PROJECT_LABEL}={project}"})]
+    return found
+
+
+def restart(stack: Stack, reporter: Reporter | None = None, service: str | None = None,
+            timeout: float = 300) -> StackStatus:
+    """Recreate one service alone (dependencies untouched), or every service."""
+    reporter = reporter or SilentReporter()
+    targets = stack.resolve([service]) if service else stack.services
+    if service and service not in stack.services:
+        raise NasikoError(f"{service} is switched off in this configuration",
+                          hint="switch its part on (NASIKO_GATEWAY / NASIKO_OBSERVABILITY) or drop --dev")
+    extra = ["--no-deps", *targets] if service else []
+    reporter.step(f"recreating {', '.join(targets) if service else 'every service'}")
+    stack.compose.run("up", "--detach", "--force-recreate", "--no-build", "--pull", "never", *extra,
+                      profiles=stack.profiles, what="restarting")
+    wait_healthy(stack.client, stack.compose.project, targets, timeout=timeout, on_change=reporter.service)
+    return status(stack)
+
+
+# --- logs, shell, status -------------------------------------------------------------------
+
+def _require_running(stack: Stack, service: str) -> None:
+    state = service_states(stack.client, stack.compose.project, [service])[service]
+    if state.state != "running":
+        if not project_containers(stack.client, stack.compose.project):
+            raise NasikoError("the stack is not running", hint="start it with `invoke up`")
+        raise NasikoError(f"{service} is not running (state: {state.state})",
+                          hint=f"see `invoke logs {service}`, then `invoke restart {service}`")
+
+
+def logs_command(stack: Stack, services: list[str], *, follow: bool = False, tail: int | None = None,
+                 timestamps: bool = False) -> list[str]:
+    """The compose command that shows the logs (agents by name too)."""
+    agent_names = {c.labels[AGENT_LABEL]: c.name for c in agent_containers(stack.client)}
+    options = [*(["--follow"] if follow else []), *(["--tail", str(tail)] if tail is not None else []),
+               *(["--timestamps"] if timestamps else [])]
+    if len(services) == 1 and services[0] in agent_names:
+        return ["docker", "logs", *options, agent_names[services[0]]]
+    if any(s in agent_names for s in services):
+        raise NasikoError("show an agent's logs on their own", hint="e.g. `invoke logs crewai`")
+    stack.resolve(services)
+    if not project_containers(stack.client, stack.compose.project):
+        raise NasikoError("the stack is not running: there are no logs to show", hint="start it with `invoke up`")
+    return stack.compose.args("logs", *options, *services, profiles=("*",))
+
+
+def shell_command(stack: Stack, service: str, command: str | None = None) -> list[str]:
+    """`docker compose exec` into a running service: bash if the image has it, else sh."""
+    stack.resolve([service])
+    _require_running(stack, service)
+    if command is not None:
+        return stack.compose.args("exec", "-T", service, "sh", "-c", command, profiles=("*",))
+    return stack.compose.args("exec", service, "sh", "-c", SHELL_COMMAND, profiles=("*",))
+
+
+def run_attached(args: list[str], root: Path = ROOT) -> int:
+    """Run with the terminal attached (logs -f, shell); returns the exit code."""
+    try:
+        return subprocess.run(args, cwd=root).returncode
+    except KeyboardInterrupt:
+        return 130
+
+
+def status(stack: Stack) -> StackStatus:
+    return collect_status(stack.compose, stack.client, stack.profiles)

@@ -1,0 +1,208 @@
+"""What the worker takes from an agent's docker-compose.yml, and what it refuses.
+
+The worker does not run Compose: it reads the agent's own service (the key
+equal to the agent name) and keeps the parts that are safe to apply to one
+container on the platform network:
+
+    taken     environment, env_file (relative, inside the folder), command,
+              entrypoint, working_dir, user, healthcheck, named volumes
+              (named `<agent>_<volume>`, as Compose would with the agent as project)
+    refused   privileged, pid/ipc: host, cap_add, devices, security_opt and
+              host bind mounts -- unless WORKER_ALLOW_UNSAFE names the key
+              (privileged, pid, ipc, cap_add, devices, security_opt, bind_mounts)
+    never     network_mode: the agent must join the platform network so the
+              gateway can route to it
+    ignored   ports, build, image, restart, container_name, depends_on and
+              other keys: the worker decides those (each is noted in the log)
+
+Companion services (other services in the file, e.g. a database) are not
+started: this local worker runs one container per agent. They are reported in
+the notes so the user knows why the agent may miss them.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from dotenv import dotenv_values
+
+from .validate import InvalidAgent
+
+UNSAFE_KEYS = ("privileged", "pid", "ipc", "cap_add", "devices", "security_opt", "bind_mounts")
+QUIETLY_REPLACED = {"build", "image", "container_name", "restart", "ports", "expose", "networks",
+                    "depends_on", "labels"}
+
+
+@dataclass
+class RunOptions:
+    """Container settings derived from the compose service (docker-py keyword names)."""
+
+    environment: dict[str, str] = field(default_factory=dict)
+    command: str | list[str] | None = None
+    entrypoint: str | list[str] | None = None
+    working_dir: str | None = None
+    user: str | None = None
+    healthcheck: dict | None = None
+    # {volume name: {"bind": target, "mode": "rw"|"ro"}}; host paths only when allowed.
+    volumes: dict[str, dict[str, str]] = field(default_factory=dict)
+    named_volumes: list[str] = field(default_factory=list)
+    privileged: bool = False
+    pid_mode: str | None = None
+    ipc_mode: str | None = None
+    cap_add: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    security_opt: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class UnsafeComposeKey(InvalidAgent):
+    """The compose service asks for host access the user has not allowed."""
+
+
+def run_options(compose: dict, agent_name: str, folder: Path, allowed: frozenset[str] = frozenset()) -> RunOptions:
+    """Turn the agent's compose service into RunOptions, refusing what is unsafe."""
+    options = RunOptions()
+    if not compose:
+        return options
+    services = compose.get("services") or {}
+    service = services.get(agent_name) or {}
+    companions = sorted(str(name) for name in services if name != agent_name)
+    if companions:
+        options.notes.append(f"companion services not started by the local worker: {', '.join(companions)}")
+
+    def refuse_unless_allowed(key: str, detail: str) -> None:
+        if key not in allowed:
+            raise UnsafeComposeKey(
+                f"docker-compose.yml service {agent_name!r} uses `{detail}`, which gives the agent "
+                f"access to the host: remove it, or allow it explicitly with WORKER_ALLOW_UNSAFE={key}"
+            )
+
+    if service.get("network_mode") is not None:
+        raise UnsafeComposeKey(
+            f"docker-compose.yml service {agent_name!r} sets `network_mode: {service['network_mode']}`: "
+            "remove it; agents always join the platform network so the gateway can reach them"
+        )
+    if service.get("privileged"):
+        refuse_unless_allowed("privileged", "privileged: true")
+        options.privileged = True
+    for key, attr in (("pid", "pid_mode"), ("ipc", "ipc_mode")):
+        if service.get(key) is not None:
+            refuse_unless_allowed(key, f"{key}: {service[key]}")
+            setattr(options, attr, str(service[key]))
+    for key in ("cap_add", "devices", "security_opt"):
+        if service.get(key):
+            refuse_unless_allowed(key, f"{key}: {service[key]}")
+            setattr(options, key, [str(item) for item in service[key]])
+
+    options.environment = _environment(service, folder, agent_name)
+    for key in ("command", "entrypoint", "working_dir", "user"):
+        if service.get(key) is not None:
+            setattr(options, key, service[key])
+    if isinstance(service.get("healthcheck"), dict):
+        options.healthcheck = _healthcheck(service["healthcheck"])
+    _volumes(service.get("volumes") or [], options, agent_name, refuse_unless_allowed)
+
+    ignored = sorted(set(service) - QUIETLY_REPLACED - _HANDLED)
+    if ignored:
+        options.notes.append(f"docker-compose.yml keys not applied by the worker: {', '.join(ignored)}")
+    return options
+
+
+_HANDLED = {"network_mode", "privileged", "pid", "ipc", "cap_add", "devices", "security_opt", "environment",
+            "env_file", "command", "entrypoint", "working_dir", "user", "healthcheck", "volumes"}
+
+
+def _environment(service: dict, folder: Path, agent_name: str) -> dict[str, str]:
+    """env_file entries first, then `environment` on top (Compose's precedence)."""
+    env: dict[str, str] = {}
+    env_files = service.get("env_file") or []
+    for entry in [env_files] if isinstance(env_files, str | dict) else env_files:
+        relative = entry.get("path") if isinstance(entry, dict) else entry
+        required = entry.get("required", True) if isinstance(entry, dict) else True
+        path = _inside(folder, str(relative), f"env_file {relative!r} of service {agent_name!r}")
+        if not path.is_file():
+            if required:
+                raise InvalidAgent(f"env_file {relative!r} does not exist in {folder}: add it or remove the entry")
+            continue
+        env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    declared = service.get("environment") or {}
+    if isinstance(declared, list):
+        declared = dict(item.split("=", 1) if "=" in item else (item, None) for item in map(str, declared))
+    for key, value in declared.items():
+        # A bare `KEY` means "take it from the host" in Compose; the worker has no
+        # user shell to take it from, so it is left out rather than guessed.
+        if value is not None:
+            env[str(key)] = str(value)
+    return env
+
+
+def _volumes(entries: list, options: RunOptions, agent_name: str, refuse_unless_allowed) -> None:
+    for entry in entries:
+        if isinstance(entry, dict):
+            kind, source, target = entry.get("type", "volume"), entry.get("source"), entry.get("target")
+            mode = "ro" if entry.get("read_only") else "rw"
+        else:
+            parts = str(entry).split(":")
+            if len(parts) == 1:
+                options.notes.append(f"anonymous volume {entry!r} not applied: give it a name")
+                continue
+            source, target = parts[0], parts[1]
+            mode = parts[2] if len(parts) > 2 else "rw"
+            kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+        if not source or not target:
+            options.notes.append(f"volume {entry!r} not applied: it needs a source and a target")
+            continue
+        if kind == "bind":
+            refuse_unless_allowed("bind_mounts", f"volumes: {source}:{target}")
+            options.volumes[str(source)] = {"bind": str(target), "mode": mode}
+        elif kind == "volume":
+            # Prefixed like Compose prefixes with its project: two agents that
+            # both call a volume `data` do not share it.
+            name = f"{agent_name}_{source}"
+            options.named_volumes.append(name)
+            options.volumes[name] = {"bind": str(target), "mode": mode}
+        else:
+            options.notes.append(f"volume of type {kind!r} not applied")
+
+
+def _healthcheck(spec: dict) -> dict | None:
+    """Compose healthcheck -> Docker API healthcheck (durations in nanoseconds)."""
+    if spec.get("disable"):
+        return {"test": ["NONE"]}
+    test = spec.get("test")
+    if not test:
+        return None
+    result: dict = {"test": ["CMD-SHELL", test] if isinstance(test, str) else list(test)}
+    for key in ("interval", "timeout", "start_period"):
+        if key in spec:
+            result[key] = int(_seconds(str(spec[key])) * 1_000_000_000)
+    if "retries" in spec:
+        result["retries"] = int(spec["retries"])
+    return result
+
+
+def _seconds(duration: str) -> float:
+    """Compose duration ('1m30s', '5s', '500ms') in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6}
+    total, number = 0.0, ""
+    index = 0
+    while index < len(duration):
+        char = duration[index]
+        if char.isdigit() or char == ".":
+            number += char
+            index += 1
+            continue
+        unit = "ms" if duration.startswith("ms", index) else "us" if duration.startswith("us", index) else char
+        if unit not in units or not number:
+            raise InvalidAgent(f"healthcheck duration {duration!r} is not valid: use e.g. '5s' or '1m30s'")
+        total += float(number) * units[unit]
+        number, index = "", index + len(unit)
+    return total + (float(number) if number else 0.0)
+
+
+def _inside(folder: Path, relative: str, what: str) -> Path:
+    if PurePosixPath(relative).is_absolute():
+        raise InvalidAgent(f"{what} is an absolute path: use a path relative to the agent folder")
+    path = (folder / relative).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise InvalidAgent(f"{what} points outside the agent folder: keep it inside")
+    return path

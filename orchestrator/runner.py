@@ -1,0 +1,152 @@
+"""One container per agent: start it (or keep it), replace it safely.
+
+The container is named exactly after the agent and carries the labels other
+components read (`nasiko.agent`, `nasiko.content-hash`, `nasiko.port`,
+`nasiko.managed-by`, `nasiko.image`) plus `nasiko.spec-hash`, a hash of
+everything else that shapes the container (image, environment, command,
+volumes...). When the running container already has the same content and
+spec hash and is not failing, it is kept: redeploying unchanged sources costs
+one inspect.
+
+Replacing races with the engine: a force-remove can answer 404 (already gone)
+or 409 ("removal ... already in progress", e.g. a second deployment or the
+restart policy); both are fine, and the worker then waits until the name is
+actually free before creating the new container.
+"""
+
+import hashlib
+import json
+import logging
+import time
+
+import docker
+from docker.errors import APIError, NotFound
+from docker.models.containers import Container
+
+from .compose_policy import RunOptions
+
+log = logging.getLogger(__name__)
+
+AGENT_PORT = 5000
+MANAGED_BY = "nasiko-worker"
+
+
+class ContainerFailed(Exception):
+    """The agent container could not be started or did not become ready."""
+
+
+def spec_hash(image_ref: str, environment: dict[str, str], options: RunOptions) -> str:
+    spec = {
+        "image": image_ref, "environment": environment, "command": options.command,
+        "entrypoint": options.entrypoint, "working_dir": options.working_dir, "user": options.user,
+        "healthcheck": options.healthcheck, "volumes": options.volumes, "privileged": options.privileged,
+        "pid_mode": options.pid_mode, "ipc_mode": options.ipc_mode, "cap_add": options.cap_add,
+        "devices": options.devices, "security_opt": options.security_opt,
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+class AgentRunner:
+    def __init__(self, client: docker.DockerClient, network: str, replace_timeout: float = 60.0) -> None:
+        self.client = client
+        self.network = network
+        self.replace_timeout = replace_timeout
+
+    def ensure_container(self, agent_name: str, image_ref: str, content_hash: str,
+                         environment: dict[str, str], options: RunOptions) -> tuple[Container, bool]:
+        """Return (container, kept): the existing one if it matches and is healthy, else a new one."""
+        wanted_spec = spec_hash(image_ref, environment, options)
+        current = self._get(agent_name)
+        if current is not None and self._can_keep(current, content_hash, wanted_spec):
+            return current, True
+        self._require_network()
+        labels = {
+            "nasiko.agent": agent_name,
+            "nasiko.content-hash": content_hash,
+            "nasiko.spec-hash": wanted_spec,
+            "nasiko.port": str(AGENT_PORT),
+            "nasiko.managed-by": MANAGED_BY,
+            "nasiko.image": image_ref,
+        }
+        for volume in options.named_volumes:
+            self._ensure_volume(volume, agent_name)
+        kwargs = {
+            "image": image_ref, "name": agent_name, "labels": labels, "environment": environment,
+            "network": self.network, "restart_policy": {"Name": "unless-stopped"},
+            "command": options.command, "entrypoint": options.entrypoint, "working_dir": options.working_dir,
+            "user": options.user, "healthcheck": options.healthcheck, "volumes": options.volumes or None,
+            "privileged": options.privileged, "pid_mode": options.pid_mode, "ipc_mode": options.ipc_mode,
+            "cap_add": options.cap_add or None, "devices": options.devices or None,
+            "security_opt": options.security_opt or None, "detach": True,
+        }
+        deadline = time.monotonic() + self.replace_timeout
+        while True:
+            self.remove(agent_name, deadline)
+            try:
+                container = self.client.containers.create(**{k: v for k, v in kwargs.items() if v is not None})
+                break
+            except APIError as exc:
+                # Another deployment (or the engine) recreated the name between
+                # our removal and our create: remove again until the deadline.
+                if exc.status_code != 409 or time.monotonic() > deadline:
+                    raise
+        container.start()
+        container.reload()
+        return container, False
+
+    def remove(self, agent_name: str, deadline: float | None = None) -> bool:
+        """Force-remove the agent's container and wait until its name is free."""
+        deadline = deadline if deadline is not None else time.monotonic() + self.replace_timeout
+        removed = False
+        while True:
+            container = self._get(agent_name)
+            if container is None:
+                return removed
+            try:
+                container.remove(force=True, v=False)
+                removed = True
+            except NotFound:
+                pass
+            except APIError as exc:
+                if exc.status_code != 409:  # 409: removal already in progress
+                    raise
+            if time.monotonic() > deadline:
+                raise ContainerFailed(f"container {agent_name!r} could not be removed in time: "
+                                      f"remove it by hand (docker rm -f {agent_name})")
+            time.sleep(0.1)
+
+    def _get(self, name: str) -> Container | None:
+        try:
+            return self.client.containers.get(name)
+        except NotFound:
+            return None
+
+    @staticmethod
+    def _can_keep(container: Container, content_hash: str, wanted_spec: str) -> bool:
+        labels = container.labels
+        state = container.attrs.get("State") or {}
+        health = (state.get("Health") or {}).get("Status")
+        return (
+            labels.get("nasiko.managed-by") == MANAGED_BY
+            and labels.get("nasiko.content-hash") == content_hash
+            and labels.get("nasiko.spec-hash") == wanted_spec
+            and state.get("Running") is True
+            and not state.get("Restarting")
+            and health != "unhealthy"
+        )
+
+    def _require_network(self) -> None:
+        try:
+            self.client.networks.get(self.network)
+        except NotFound:
+            raise ContainerFailed(
+                f"docker network {self.network!r} does not exist: start the stack first (invoke up) "
+                "or set DOCKER_NETWORK"
+            ) from None
+
+    def _ensure_volume(self, name: str, agent_name: str) -> None:
+        try:
+            self.client.volumes.get(name)
+        except NotFound:
+            self.client.volumes.create(name, labels={"nasiko.agent": agent_name,
+                                                     "nasiko.managed-by": MANAGED_BY})

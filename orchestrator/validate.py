@@ -1,0 +1,152 @@
+"""Checks an agent folder before anything is built, with errors that say what to fix.
+
+Name policy (one mapping, applied the same way by every caller):
+
+    folder name   ->  agent name
+    WeatherAgent  ->  weatheragent      lowercase
+    weather.agent ->  weather-agent     every run of `.`, `_`, space or `-` becomes one `-`
+    agent___x     ->  agent-x
+    my agent      ->  my-agent
+    _private      ->  private           leading/trailing `-` are stripped
+    agent-        ->  agent
+    a             ->  a                 one character is a valid DNS label
+
+A name is refused when nothing valid is left (e.g. `___`), when it is longer
+than 63 characters, when other characters remain (e.g. `café`), or when it
+names a service of the stack (`redis`, `kong`, ...). The worker itself accepts
+only names that are already valid (`check_agent_name`); clients map folder
+names with `agent_name_for_folder` and show the user the result.
+"""
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+
+MAX_LABEL_LENGTH = 63
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+SEPARATOR_RUNS = re.compile(r"[._\s-]+")
+
+RESERVED_NAMES = frozenset({
+    "kong", "nasiko-backend", "nasiko-web", "kong-service-registry", "nasiko-router",
+    "nasiko-auth", "chat-history", "langtrace", "mongodb", "redis", "nasiko-worker",
+})
+
+# Required members of an A2A AgentCard (A2A specification, AgentCard object).
+# defaultInputModes/defaultOutputModes are required by the spec too, but the
+# existing Nasiko agents' cards often omit them, so their absence only warns.
+REQUIRED_CARD_FIELDS = ("name", "description", "url", "version", "capabilities", "skills")
+
+
+class InvalidAgent(ValueError):
+    """The agent folder cannot be deployed; the message says what to change."""
+
+
+def agent_name_for_folder(folder_name: str) -> str:
+    """Map a folder name to its agent name (see the module docstring), or raise."""
+    name = SEPARATOR_RUNS.sub("-", folder_name.strip().lower()).strip("-")
+    if not name:
+        raise InvalidAgent(
+            f"folder name {folder_name!r} has no letters or digits: rename the folder "
+            "to a DNS label such as 'weather-agent'"
+        )
+    check_agent_name(name, original=folder_name)
+    return name
+
+
+def check_agent_name(name: str, *, original: str | None = None) -> str:
+    """Return `name` if it is a valid, unreserved DNS label; raise otherwise."""
+    shown = f"{original!r} (as {name!r})" if original and original != name else repr(name)
+    if len(name) > MAX_LABEL_LENGTH:
+        raise InvalidAgent(
+            f"agent name {shown} is {len(name)} characters long; a DNS label has at most "
+            f"{MAX_LABEL_LENGTH}: shorten the folder name"
+        )
+    if not DNS_LABEL.match(name):
+        suggested = SEPARATOR_RUNS.sub("-", name.lower()).strip("-")
+        hint = f" (e.g. {suggested!r})" if DNS_LABEL.match(suggested) else ""
+        raise InvalidAgent(
+            f"agent name {shown} is not a valid DNS label: use only lowercase letters, digits "
+            f"and '-', starting and ending with a letter or digit{hint}"
+        )
+    if name in RESERVED_NAMES:
+        raise InvalidAgent(
+            f"agent name {shown} is the name of a stack service: rename the folder "
+            f"(reserved: {', '.join(sorted(RESERVED_NAMES))})"
+        )
+    return name
+
+
+def name_collisions(folder_names: Iterable[str]) -> dict[str, list[str]]:
+    """Agent names claimed by more than one folder: {agent name: [folders]}.
+
+    Folders whose names cannot be mapped at all are left out (they fail on
+    their own with a clearer message).
+    """
+    claims: dict[str, list[str]] = defaultdict(list)
+    for folder in folder_names:
+        try:
+            claims[agent_name_for_folder(folder)].append(folder)
+        except InvalidAgent:
+            continue
+    return {name: sorted(folders) for name, folders in claims.items() if len(folders) > 1}
+
+
+def validate_agent_folder(folder: Path, agent_name: str) -> dict:
+    """Check the folder for `agent_name`; return its parsed compose file ({} if none)."""
+    check_agent_name(agent_name)
+    if not folder.is_dir():
+        raise InvalidAgent(f"agent folder {folder} does not exist or is not a directory")
+    if not (folder / "Dockerfile").is_file():
+        raise InvalidAgent(f"{folder} has no Dockerfile: add one that starts the agent on port 5000")
+    _check_card(folder / "AgentCard.json")
+    return _load_compose(folder, agent_name)
+
+
+def _check_card(path: Path) -> None:
+    if not path.is_file():
+        raise InvalidAgent(f"{path.parent} has no AgentCard.json: add the agent's A2A card")
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidAgent(f"{path} is not valid JSON ({exc}): fix the syntax") from exc
+    if not isinstance(card, dict):
+        raise InvalidAgent(f"{path} must hold a JSON object (an A2A AgentCard)")
+    missing = [field for field in REQUIRED_CARD_FIELDS if field not in card]
+    if missing:
+        raise InvalidAgent(f"{path} lacks required AgentCard fields: {', '.join(missing)}")
+    if not isinstance(card["skills"], list):
+        raise InvalidAgent(f"{path}: 'skills' must be a list of skill objects")
+    if not isinstance(card["capabilities"], dict):
+        raise InvalidAgent(f"{path}: 'capabilities' must be an object (e.g. {{\"streaming\": false}})")
+
+
+def _load_compose(folder: Path, agent_name: str) -> dict:
+    path = next((folder / n for n in ("docker-compose.yml", "docker-compose.yaml") if (folder / n).is_file()),
+                None)
+    if path is None:
+        return {}
+    try:
+        compose = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidAgent(f"{path} is not valid YAML: {exc}") from exc
+    services = compose.get("services") if isinstance(compose, dict) else None
+    if not isinstance(services, dict) or not services:
+        raise InvalidAgent(f"{path} has no 'services' mapping: declare a service named {agent_name!r}")
+    if agent_name not in services:
+        raise InvalidAgent(
+            f"{path} has no service {agent_name!r} (found: {', '.join(map(str, services))}): "
+            "the service key must equal the agent name"
+        )
+    service = services[agent_name] or {}
+    if not isinstance(service, dict):
+        raise InvalidAgent(f"{path}: service {agent_name!r} must be a mapping")
+    container_name = service.get("container_name")
+    if container_name is not None and container_name != agent_name:
+        raise InvalidAgent(
+            f"{path}: container_name is {container_name!r}; it must equal the agent name {agent_name!r}"
+        )
+    return compose

@@ -1,0 +1,128 @@
+"""Tasks for the Nasiko local stack. `invoke --list` shows them; `invoke --help TASK` explains one.
+
+Each task is a thin shell over a plain function in nasiko_local/ (tests and CI
+call those directly). Failures a person can act on end with `error:` and
+`hint:` lines and a non-zero exit.
+"""
+
+import functools
+import json as jsonlib
+import sys
+
+from invoke import Context, Exit, task
+
+from nasiko_local import console, stack
+from nasiko_local.errors import NasikoError
+
+CONFIG_HELP = "env file to use (default: first of .nasiko.env, .nasiko-local.env, .env)"
+
+
+def _reporter(as_json: bool):
+    from nasiko_local.reporter import SilentReporter
+
+    return SilentReporter() if as_json else console.ConsoleReporter()
+
+
+def friendly_errors(func):
+    """Turn NasikoError into `error:`/`hint:` lines and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(c, *args, **kwargs):
+        try:
+            return func(c, *args, **kwargs)
+        except NasikoError as error:
+            console.print_error(error, as_json=kwargs.get("json", False))
+            raise Exit(code=1) from None
+
+    return wrapper
+
+
+def _services(values) -> list[str]:
+    """`-s a -s b` and `-s a,b` both mean [a, b]."""
+    return [name for value in values or [] for name in value.split(",") if name]
+
+
+@task(help={"config": CONFIG_HELP, "build": "rebuild the platform images first",
+            "no_build": "never build: use published images only (default: pull what is published, build the rest)",
+            "attach": "stay in the foreground with logs",
+            "dev": "leave out observability (LangTrace)", "timeout": "seconds to wait for health",
+            "json": "print the final status as JSON"})
+@friendly_errors
+def up(c: Context, config=None, build=False, no_build=False, attach=False, dev=False, timeout=300, json=False):
+    """Start the whole stack and wait until every service is healthy."""
+    if build and no_build:
+        raise NasikoError("--build and --no-build contradict each other", hint="pass one of them")
+    project = stack.load_stack(config, dev=dev)
+    choice = True if build else False if no_build else None
+    result = stack.up(project, _reporter(json), build=choice, attach=attach, timeout=float(timeout))
+    console.print_status(result, as_json=json, title="nasiko stack is up")
+
+
+@task(help={"config": CONFIG_HELP, "volumes": "also delete the data volumes (asks first)",
+            "yes": "do not ask before deleting volumes", "json": "print the result as JSON"})
+@friendly_errors
+def down(c: Context, config=None, volumes=False, yes=False, json=False):
+    """Stop the stack and every agent container the worker started."""
+    if volumes and not yes:
+        if not sys.stdin.isatty():
+            raise NasikoError("--volumes deletes MongoDB, Redis and upload data; refusing without confirmation",
+                              hint="add --yes to confirm")
+        if input("Delete all stack data volumes (MongoDB, Redis, uploads)? [y/N] ").strip().lower() not in ("y", "yes"):
+            raise Exit("nothing deleted", code=1)
+    result = stack.down(stack.load_stack(config), _reporter(json), volumes=volumes)
+    if json:
+        print(jsonlib.dumps(result.__dict__))
+    if result.leftovers:
+        raise NasikoError(f"left behind: {', '.join(result.leftovers)}", hint="remove them with docker rm/network rm")
+
+
+@task(help={"config": CONFIG_HELP, "json": "machine-readable output (schema nasiko.status/v1)",
+            "dev": "as started with --dev"})
+@friendly_errors
+def status(c: Context, config=None, json=False, dev=False):
+    """Show every service and agent: state, health, port, URL, image, uptime."""
+    console.print_status(stack.status(stack.load_stack(config, dev=dev)), as_json=json)
+
+
+@task(iterable=["service"], help={"config": CONFIG_HELP, "service": "service or agent (repeat, or comma-separate)",
+                                  "follow": "keep following", "tail": "lines from the end of each log",
+                                  "timestamps": "show timestamps"})
+@friendly_errors
+def logs(c: Context, service=None, follow=False, tail=None, timestamps=False, config=None):
+    """Show the logs of the stack, some services, or one agent."""
+    project = stack.load_stack(config)
+    command = stack.logs_command(project, _services(service), follow=follow,
+                                 tail=int(tail) if tail is not None else None, timestamps=timestamps)
+    raise Exit(code=stack.run_attached(command))
+
+
+@task(help={"config": CONFIG_HELP, "service": "recreate only this service (default: all)",
+            "dev": "as started with --dev", "json": "print the final status as JSON"})
+@friendly_errors
+def restart(c: Context, service=None, config=None, dev=False, json=False):
+    """Recreate one service alone, or every service, and wait for health."""
+    result = stack.restart(stack.load_stack(config, dev=dev), _reporter(json), service)
+    console.print_status(result, as_json=json, title="restarted")
+
+
+@task(help={"config": CONFIG_HELP, "service": "a running service"})
+@friendly_errors
+def shell(c: Context, service, config=None):
+    """Open an interactive shell in a running service (bash if present, else sh)."""
+    raise Exit(code=stack.run_attached(stack.shell_command(stack.load_stack(config), service)))
+
+
+@task(iterable=["service"], help={"config": CONFIG_HELP, "service": "build only these (repeat or comma-separate)"})
+@friendly_errors
+def build(c: Context, service=None, config=None):
+    """Build the platform images as {NASIKO_REGISTRY_URL}/{service}:{NASIKO_VERSION}."""
+    images = stack.build_images(stack.load_stack(config), console.ConsoleReporter(), _services(service))
+    console.console.print("built: " + ", ".join(images))
+
+
+@task(iterable=["service"], help={"config": CONFIG_HELP, "service": "push only these (repeat or comma-separate)"})
+@friendly_errors
+def push(c: Context, service=None, config=None):
+    """Publish the platform images to NASIKO_REGISTRY_URL (others then start with --no-build)."""
+    images = stack.push_images(stack.load_stack(config), console.ConsoleReporter(), _services(service))
+    console.console.print("pushed: " + ", ".join(images))
