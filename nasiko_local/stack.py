@@ -4,7 +4,9 @@ Plain functions over a `Stack`; the invoke tasks, the nox sessions and CI all
 call these. Progress goes to a `Reporter` (see console.py), never to print().
 """
 
+import re
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,10 +285,23 @@ def shell_command(stack: Stack, service: str, command: str | None = None) -> lis
     return stack.compose.args("exec", service, "sh", "-c", SHELL_COMMAND, profiles=("*",))
 
 
+_CONTROL_CODES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def run_attached(args: list[str], root: Path = ROOT) -> int:
-    """Run with the terminal attached (logs -f, shell); returns the exit code."""
+    """Run with the terminal attached (logs -f, shell); returns the exit code.
+
+    Into a pipe or file the output is copied line by line without terminal
+    control codes, which some Compose versions emit even with `--ansi never`.
+    """
     try:
-        return subprocess.run(args, cwd=root).returncode
+        if sys.stdout.isatty():
+            return subprocess.run(args, cwd=root).returncode
+        with subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE) as process:
+            for line in process.stdout:
+                sys.stdout.buffer.write(_CONTROL_CODES.sub(b"", line))
+                sys.stdout.buffer.flush()
+        return process.returncode
     except KeyboardInterrupt:
         return 130
 

@@ -18,7 +18,8 @@ import codecs
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from docker.utils.json_stream import json_splitter, split_buffer
+from docker.errors import StreamParseError
+from docker.utils.json_stream import json_stream
 
 
 class BuildFailed(Exception):
@@ -41,7 +42,14 @@ class BuiltImage:
 
 def parse_build_stream(chunks: Iterable[bytes | str]) -> Iterator[BuildLine | BuiltImage]:
     """Yield log lines and the built image id; raise BuildFailed on an error object."""
-    for obj in split_buffer(_as_text(chunks), json_splitter):
+    try:
+        yield from _objects_to_items(json_stream(_as_text(chunks)))
+    except StreamParseError as exc:
+        raise BuildFailed(f"the engine's build stream ended in the middle of a message ({exc})") from exc
+
+
+def _objects_to_items(objects: Iterator) -> Iterator[BuildLine | BuiltImage]:
+    for obj in objects:
         if not isinstance(obj, dict):
             yield BuildLine(str(obj))
             continue

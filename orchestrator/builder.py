@@ -23,7 +23,7 @@ from pathlib import Path
 
 import docker
 import urllib3
-from docker.errors import ImageNotFound, StreamParseError
+from docker.errors import ImageNotFound
 
 from .build_log import BuildFailed, BuildLine, BuiltImage, parse_build_stream
 from .config import WorkerSettings
@@ -120,8 +120,6 @@ class ImageBuilder:
                             f"the build took longer than {timeout:.0f}s: raise WORKER_BUILD_TIMEOUT_SECONDS "
                             "or make the Dockerfile faster"
                         )
-            except StreamParseError as exc:
-                raise BuildFailed(f"the engine's build stream ended mid-message: {exc}") from exc
             except docker.errors.APIError as exc:
                 raise BuildFailed(f"the engine refused the build: {exc.explanation or exc}") from exc
             except (OSError, urllib3.exceptions.HTTPError) as exc:  # read timeout on a silent step, or a dropped connection

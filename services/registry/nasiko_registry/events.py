@@ -82,6 +82,9 @@ class EventWatcher:
                     filters={"type": ["container", "network"],
                              "event": sorted(CONTAINER_ACTIONS | NETWORK_ACTIONS)},
                 )
+                if self._stop.is_set():  # stop() ran while we were connecting
+                    self._stream.close()
+                    return
                 self.on_change("events connected")
                 backoff.reset()
                 for event in self._stream:

@@ -1,34 +1,34 @@
-"""kong-service-registry: discovers agent containers, renders Kong's config (port 8080)."""
+"""kong-service-registry: discovers agent containers, renders Kong's config (port 8080).
 
-import asyncio
+    uvicorn nasiko_registry.main:app          # settings from the environment
+    create_app(RegistrySettings(...))          # tests: explicit settings
+"""
+
 from contextlib import asynccontextmanager
 
-import docker
 from fastapi import FastAPI
 
-from nasiko_service.health import Check, health_report
 from nasiko_service.logs import configure_logging
-from nasiko_service.settings import ServiceSettings
 
-settings = ServiceSettings()
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI):
-    configure_logging(settings.log_level)
-    app.state.docker = docker.from_env(version="auto")
-    yield
-    app.state.docker.close()
+from .api import router
+from .engine import Registry
+from .settings import RegistrySettings
 
 
-app = FastAPI(title="kong-service-registry", lifespan=lifespan)
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    settings = settings or RegistrySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        configure_logging(settings.log_level)
+        app.state.registry = Registry(settings)
+        await app.state.registry.start()
+        yield
+        await app.state.registry.stop()
+
+    app = FastAPI(title="kong-service-registry", lifespan=lifespan)
+    app.include_router(router)
+    return app
 
 
-async def docker_probe() -> dict:
-    version = await asyncio.to_thread(app.state.docker.version)
-    return {"engine": version.get("Version"), "api": version.get("ApiVersion")}
-
-
-@app.get("/health")
-async def health():
-    return await health_report("kong-service-registry", [Check("docker", docker_probe)])
+app = create_app()

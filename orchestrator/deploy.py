@@ -1,0 +1,195 @@
+"""One deployment, start to finish: folder -> validated -> image -> ready container.
+
+    validating  (processing)  name, Dockerfile, AgentCard.json, compose policy, hash
+    building    (building)    reuse the image for this hash, or build it
+    starting    (starting)    keep the matching container, or replace it; wait until ready
+    done        (running)     or failed, with the reason
+
+A deployment that fails for a reason in the agent (invalid folder, build
+error, crash at start) is an *outcome*: it is recorded as `failed` and the
+command is acknowledged. Anything else (Redis or the engine unreachable) is
+raised, so the consumer leaves the command pending and retries it.
+
+`Deployer.deploy` is a plain function of (agent, folder, upload id) so tests
+and the benchmark call it without a stream; `Deployer.handle` adapts it to
+stream commands.
+"""
+
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import docker
+import redis
+
+from . import status as status_mod
+from .build_log import BuildFailed
+from .builder import ImageBuilder
+from .compose_policy import run_options
+from .config import WorkerSettings
+from .consumer import PoisonMessage
+from .context_hash import context_files, context_hash
+from .readiness import wait_until_ready
+from .runner import AgentRunner, ContainerFailed
+from .status import BackendCallback, DeploymentStatus
+from .validate import InvalidAgent, check_agent_name, validate_agent_folder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeployReport:
+    """What one deployment did and how long each part took (seconds)."""
+
+    agent_name: str
+    status: str
+    message: str = ""
+    image: str = ""
+    container_id: str = ""
+    content_hash: str = ""
+    built: bool = False
+    container_kept: bool = False
+    cached_steps: int = 0
+    steps: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Deployer:
+    def __init__(self, settings: WorkerSettings, client: redis.Redis, engine: docker.DockerClient) -> None:
+        self.settings = settings
+        self.redis = client
+        self.engine = engine
+        self.builder = ImageBuilder(engine.api, settings)
+        self.runner = AgentRunner(engine, settings.DOCKER_NETWORK)
+        self.callback = BackendCallback(settings.BACKEND_URL)
+
+    def handle(self, fields: dict[str, str]) -> None:
+        """Stream handler: run the command; raise only when it should be retried."""
+        command = fields.get("command", "deploy_agent")
+        agent_name = fields.get("agent_name", "")
+        if command not in {"deploy_agent", "remove_agent"}:
+            raise PoisonMessage(f"unknown command {command!r}: expected deploy_agent or remove_agent")
+        try:
+            check_agent_name(agent_name)
+        except InvalidAgent as exc:
+            raise PoisonMessage(f"invalid agent_name in command: {exc}") from exc
+        if command == "remove_agent":
+            self.remove(agent_name)
+            return
+        self.deploy(agent_name, fields.get("agent_path", ""), fields.get("upload_id") or uuid.uuid4().hex)
+
+    def on_dead_letter(self, fields: dict[str, str], error: str) -> None:
+        """Record the give-up as the deployment's outcome, if the command named a valid agent."""
+        agent_name = fields.get("agent_name", "")
+        try:
+            check_agent_name(agent_name)
+        except InvalidAgent:
+            return
+        status = DeploymentStatus(self.redis, agent_name, fields.get("upload_id", ""), self.callback)
+        status.result("failed", f"gave up on this deployment: {error}")
+
+    def remove(self, agent_name: str) -> bool:
+        """Remove the agent's container and its status record; True if a container was removed."""
+        removed = self.runner.remove(agent_name)
+        self.redis.delete(status_mod.status_key(agent_name))
+        return removed
+
+    def deploy(self, agent_name: str, agent_path: str, upload_id: str) -> DeployReport:
+        report = DeployReport(agent_name=agent_name, status="processing")
+        status = DeploymentStatus(self.redis, agent_name, upload_id, self.callback)
+        started = time.monotonic()
+        clock = _Clock(report)
+        try:
+            status.stage("processing", "validating", f"checking {agent_path or '(no path)'}")
+            folder = self._folder(agent_path)
+            compose = validate_agent_folder(folder, agent_name)
+            options = run_options(compose, agent_name, folder, self.settings.allowed_unsafe_keys)
+            for note in options.notes:
+                status.log(note)
+            files = context_files(folder)
+            report.content_hash = context_hash(folder, files)
+            clock.lap("validate")
+
+            ref = self.builder.image_ref(agent_name, report.content_hash)
+            status.stage("building", "building", f"image {ref}")
+            image = self.builder.ensure_image(agent_name, folder, files, report.content_hash, status.log)
+            report.image, report.built = image.ref, image.built
+            report.steps, report.cached_steps = image.steps, image.cached_steps
+            status_mod.count(self.redis, "builds" if image.built else "cache_hits")
+            clock.lap("build")
+            status.stage("building", "built" if image.built else "reused",
+                         f"built {image.ref}" if image.built else f"reused {image.ref} (no build)",
+                         image=image.ref)
+
+            status.stage("starting", "starting", f"starting container {agent_name}")
+            env = self._environment(agent_name, options.environment)
+            container, kept = self.runner.ensure_container(agent_name, image.ref, report.content_hash, env, options)
+            report.container_id, report.container_kept = container.id, kept
+            clock.lap("start")
+            status.stage("starting", "ready-check", "kept the running container" if kept else "container started",
+                         container_id=container.id)
+            wait_until_ready(container, self.settings.DOCKER_NETWORK, self.settings.WORKER_READY_TIMEOUT_SECONDS)
+            clock.lap("ready")
+
+            url = f"{self.settings.GATEWAY_PUBLIC_URL.rstrip('/')}/{agent_name}/"
+            report.status, report.message = "running", f"{agent_name} is running at {url}"
+            status.result("running", report.message, url=url)
+            status_mod.count(self.redis, "deployments_running")
+        except (InvalidAgent, BuildFailed, ContainerFailed, docker.errors.APIError) as exc:
+            report.status, report.message = "failed", _reason(exc)
+            status.result("failed", report.message)
+            status_mod.count(self.redis, "deployments_failed")
+        report.timings["total"] = time.monotonic() - started
+        log.info("deployment of %s: %s in %.2fs (%s)", agent_name, report.status, report.timings["total"],
+                 report.message.splitlines()[0] if report.message else "")
+        return report
+
+    def _folder(self, agent_path: str) -> Path:
+        if not agent_path:
+            raise InvalidAgent("the command has no agent_path: deploy through the backend, which stores the sources")
+        uploads = self.settings.UPLOADS_DIR.resolve()
+        folder = Path(agent_path).resolve()
+        if not folder.is_relative_to(uploads):
+            raise InvalidAgent(
+                f"agent_path {agent_path} is outside {uploads} (UPLOADS_DIR): the worker only builds "
+                "sources stored by the backend"
+            )
+        return folder
+
+    def _environment(self, agent_name: str, compose_env: dict[str, str]) -> dict[str, str]:
+        """Compose environment + platform values; platform values win for the keys they set."""
+        env = dict(compose_env)
+        env.update(self.settings.runtime_secrets())
+        if self.settings.instrumentation_enabled:
+            # Standard OpenTelemetry variables: an agent that ships an OTel (or
+            # LangTrace) SDK exports to the collector; others ignore them.
+            env.update({
+                "OTEL_SERVICE_NAME": agent_name,
+                "OTEL_EXPORTER_OTLP_ENDPOINT": self.settings.OTEL_EXPORTER_OTLP_ENDPOINT,
+                "OTEL_RESOURCE_ATTRIBUTES": f"nasiko.agent={agent_name}",
+            })
+            if self.settings.LANGTRACE_API_KEY:
+                env["LANGTRACE_API_KEY"] = self.settings.LANGTRACE_API_KEY
+        return env
+
+
+class _Clock:
+    def __init__(self, report: DeployReport) -> None:
+        self.report = report
+        self.last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.report.timings[name] = now - self.last
+        self.last = now
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, docker.errors.APIError):
+        return f"the Docker engine refused: {exc.explanation or exc}"
+    return str(exc)

@@ -1,0 +1,27 @@
+"""GET /healthcheck: MongoDB and Redis required, the registry optional."""
+
+import httpx
+
+from nasiko_backend.main import create_app
+from tests.backend.live_server import LiveServer
+from tests.utils.redis_server import free_port
+
+
+def test_health_is_degraded_but_up_when_only_the_registry_is_missing(client):
+    response = client.get("/api/v1/healthcheck")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert (body["checks"]["mongodb"]["ok"], body["checks"]["redis"]["ok"]) == (True, True)
+    assert body["checks"]["registry"] == {"ok": False, "required": False, "error": body["checks"]["registry"]["error"]}
+
+
+def test_health_is_503_when_mongodb_is_unreachable(backend_settings):
+    settings = backend_settings.model_copy(update={"mongo_port": free_port()})
+
+    with LiveServer(create_app(settings)) as server:
+        response = httpx.get(f"{server.url}/api/v1/healthcheck", timeout=10)
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["mongodb"]["ok"] is False

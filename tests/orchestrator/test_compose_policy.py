@@ -1,0 +1,79 @@
+import pytest
+import yaml
+
+from orchestrator.compose_policy import UnsafeComposeKey, run_options
+from orchestrator.validate import InvalidAgent
+
+
+def options_for(tmp_path, service: dict, allowed=frozenset(), extra_services=None):
+    compose = {"services": {"echo": service, **(extra_services or {})}}
+    return run_options(yaml.safe_load(yaml.safe_dump(compose)), "echo", tmp_path, frozenset(allowed))
+
+
+def test_environment_overrides_env_file_values(tmp_path):
+    (tmp_path / "agent.env").write_text("MODE=file\nONLY_IN_FILE=1\n# comment\n")
+    options = options_for(tmp_path, {"env_file": "agent.env", "environment": ["MODE=compose", "FROM_HOST"]})
+    assert options.environment == {"MODE": "compose", "ONLY_IN_FILE": "1"}
+
+
+def test_missing_optional_env_file_is_skipped_and_missing_required_one_is_an_error(tmp_path):
+    assert options_for(tmp_path, {"env_file": [{"path": "nope.env", "required": False}]}).environment == {}
+    with pytest.raises(InvalidAgent, match="env_file 'nope.env' does not exist"):
+        options_for(tmp_path, {"env_file": ["nope.env"]})
+
+
+@pytest.mark.parametrize("path", ["../secrets.env", "/etc/passwd"])
+def test_env_file_outside_the_folder_is_refused(tmp_path, path):
+    folder = tmp_path / "echo"
+    folder.mkdir()
+    (tmp_path / "secrets.env").write_text("A=1\n")
+    with pytest.raises(InvalidAgent, match="outside the agent folder|absolute path"):
+        run_options({"services": {"echo": {"env_file": path}}}, "echo", folder)
+
+
+def test_command_and_named_volumes_are_taken_and_volumes_are_namespaced(tmp_path):
+    options = options_for(tmp_path, {"command": ["python", "main.py"], "volumes": ["data:/data:ro"]})
+    assert options.command == ["python", "main.py"]
+    assert options.volumes == {"echo_data": {"bind": "/data", "mode": "ro"}}
+    assert options.named_volumes == ["echo_data"]
+
+
+@pytest.mark.parametrize(("service", "key"), [
+    ({"privileged": True}, "privileged"),
+    ({"pid": "host"}, "pid"),
+    ({"cap_add": ["NET_ADMIN"]}, "cap_add"),
+    ({"devices": ["/dev/kvm:/dev/kvm"]}, "devices"),
+    ({"volumes": ["./data:/data"]}, "bind_mounts"),
+    ({"volumes": ["/var/run/docker.sock:/var/run/docker.sock"]}, "bind_mounts"),
+    ({"volumes": [{"type": "bind", "source": "/", "target": "/host"}]}, "bind_mounts"),
+])
+def test_unsafe_keys_are_refused_naming_the_key_and_the_opt_in(tmp_path, service, key):
+    with pytest.raises(UnsafeComposeKey, match=f"WORKER_ALLOW_UNSAFE={key}"):
+        options_for(tmp_path, service)
+
+
+def test_unsafe_keys_apply_when_the_user_allows_them(tmp_path):
+    options = options_for(tmp_path, {"privileged": True, "cap_add": ["NET_ADMIN"], "volumes": ["./data:/data"]},
+                          allowed={"privileged", "cap_add", "bind_mounts"})
+    assert options.privileged is True
+    assert options.cap_add == ["NET_ADMIN"]
+    assert options.volumes == {"./data": {"bind": "/data", "mode": "rw"}}
+
+
+def test_network_mode_is_refused_even_when_allowed(tmp_path):
+    with pytest.raises(UnsafeComposeKey, match="network_mode: host"):
+        options_for(tmp_path, {"network_mode": "host"}, allowed={"network_mode"})
+
+
+def test_companion_services_and_unapplied_keys_are_reported(tmp_path):
+    options = options_for(tmp_path, {"build": ".", "ports": ["5000:5000"], "mem_limit": "1g"},
+                          extra_services={"postgres": {"image": "postgres"}})
+    assert options.notes == ["companion services not started by the local worker: postgres",
+                             "docker-compose.yml keys not applied by the worker: mem_limit"]
+
+
+def test_healthcheck_durations_become_nanoseconds(tmp_path):
+    options = options_for(tmp_path, {"healthcheck": {"test": "curl -f localhost:5000", "interval": "1m30s",
+                                                     "timeout": "500ms", "retries": 3}})
+    assert options.healthcheck == {"test": ["CMD-SHELL", "curl -f localhost:5000"], "interval": 90_000_000_000,
+                                   "timeout": 500_000_000, "retries": 3}
