@@ -69,10 +69,25 @@ def state_of(name: str, container: Container) -> ContainerState:
     )
 
 
+def containers_labelled(client: docker.DockerClient, label: str) -> list[Container]:
+    """Containers carrying `label` (KEY or KEY=VALUE), tolerating ones removed meanwhile.
+
+    docker-py's containers.list() inspects each listed container and fails
+    with 404 if one disappears in between; the engine is shared, so it may.
+    """
+    found = []
+    for summary in client.api.containers(all=True, filters={"label": label}):
+        try:
+            found.append(client.containers.get(summary["Id"]))
+        except docker.errors.NotFound:
+            continue
+    return found
+
+
 def project_containers(client: docker.DockerClient, project: str) -> dict[str, Container]:
     """The newest container of each Compose service of the project."""
     found: dict[str, Container] = {}
-    for container in client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"}):
+    for container in containers_labelled(client, f"{PROJECT_LABEL}={project}"):
         service = container.labels.get(SERVICE_LABEL)
         if service and (service not in found or container.attrs["Created"] > found[service].attrs["Created"]):
             found[service] = container
@@ -88,8 +103,13 @@ def service_states(client: docker.DockerClient, project: str, services: list[str
     return states
 
 
-def agent_containers(client: docker.DockerClient) -> list[Container]:
-    return client.containers.list(all=True, filters={"label": AGENT_LABEL})
+def agent_containers(client: docker.DockerClient, network: str = "nasiko-network") -> list[Container]:
+    """Agent containers of this stack: the agent label and a place on the stack's network.
+
+    Agents on other networks (another stack, a test run) are not ours to touch.
+    """
+    return [c for c in containers_labelled(client, AGENT_LABEL)
+            if network in (c.attrs.get("NetworkSettings", {}).get("Networks") or {})]
 
 
 def last_log_lines(container: Container | None, n: int = 20) -> str:

@@ -8,6 +8,7 @@ import docker
 import psutil
 
 from .compose import Compose, PublishedPort
+from .containers import containers_labelled
 from .errors import NasikoError
 
 # Which setting moves which published port: (service, container port) -> variable.
@@ -57,11 +58,10 @@ def port_is_free(host_ip: str, port: int) -> bool:
 def port_holder(port: int, client: docker.DockerClient | None = None) -> str:
     """Name whatever listens on `port`: a container if the engine publishes it, else a process."""
     if client is not None:
-        for container in client.containers.list():
-            for bindings in (container.ports or {}).values():
-                for binding in bindings or []:
-                    if str(binding.get("HostPort")) == str(port):
-                        return f"container {container.name}"
+        # Summaries carry names and ports already: no per-container inspect to race with.
+        for summary in client.api.containers():
+            if any(p.get("PublicPort") == port for p in summary.get("Ports", [])):
+                return f"container {summary['Names'][0].lstrip('/')}"
     try:
         for conn in psutil.net_connections(kind="inet"):
             if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
@@ -91,7 +91,7 @@ def find_port_conflicts(compose: Compose, services: list[str], client: docker.Do
 
 def _ports_published_by_project(client: docker.DockerClient, project: str) -> set[tuple[str, int]]:
     held = set()
-    for container in client.containers.list(filters={"label": f"com.docker.compose.project={project}"}):
+    for container in containers_labelled(client, f"com.docker.compose.project={project}"):
         service = container.labels.get("com.docker.compose.service", "")
         for bindings in (container.ports or {}).values():
             for binding in bindings or []:

@@ -15,7 +15,14 @@ import docker
 
 from . import preflight
 from .compose import NETWORK, Compose
-from .containers import AGENT_LABEL, PROJECT_LABEL, agent_containers, project_containers, service_states
+from .containers import (
+    AGENT_LABEL,
+    PROJECT_LABEL,
+    agent_containers,
+    containers_labelled,
+    project_containers,
+    service_states,
+)
 from .docker_api import docker_client
 from .envfile import choose_env_file
 from .errors import NasikoError
@@ -86,12 +93,14 @@ def _image_present(client: docker.DockerClient, image: str) -> bool:
     return True
 
 
-def ensure_images(stack: Stack, reporter: Reporter, build: bool | None = None) -> None:
-    """Images for every enabled service: build=True rebuilds ours, False never builds,
-    None (default) pulls what is published and builds what is not."""
+def ensure_images(stack: Stack, reporter: Reporter, build: bool | None = None,
+                  services: list[str] | None = None) -> None:
+    """Images for every enabled service (or just `services`): build=True rebuilds ours,
+    False never builds, None (default) pulls what is published and builds what is not."""
     config, client = stack.compose.config, stack.client
-    ours = [s for s in stack.services if config.built_here(s)]
-    theirs = [s for s in stack.services if not config.built_here(s)]
+    wanted = stack.resolve(services) if services else stack.services
+    ours = [s for s in wanted if config.built_here(s)]
+    theirs = [s for s in wanted if not config.built_here(s)]
     to_build = list(ours) if build else []
     for service in ours if build is None else []:
         if _image_present(client, config.image(service)):
@@ -197,7 +206,10 @@ def down(stack: Stack, reporter: Reporter | None = None, *, volumes: bool = Fals
     stack.compose.run(*command, profiles=("*",), what="stopping the stack")
     if volumes:
         for volume in client.volumes.list(filters={"label": AGENT_LABEL}):
-            volume.remove(force=True)
+            try:
+                volume.remove()
+            except docker.errors.APIError:  # still used by an agent of another network: not ours
+                continue
     leftovers = _leftovers(client, stack.compose.project, volumes)
     reporter.step("stack stopped" + (" and its volumes removed" if volumes else " (volumes kept)"))
     return DownResult(agents, volumes, leftovers)
@@ -225,7 +237,7 @@ def _refuse_if_network_shared(client: docker.DockerClient) -> None:
 
 
 def _leftovers(client: docker.DockerClient, project: str, volumes: bool) -> list[str]:
-    found = [f"container {c.name}" for c in client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})]
+    found = [f"container {c.name}" for c in containers_labelled(client, f"{PROJECT_LABEL}={project}")]
     found += [f"container {c.name}" for c in agent_containers(client)]
     found += [f"network {n.name}" for n in client.networks.list(names=[NETWORK]) if n.name == NETWORK]
     if volumes:

@@ -75,6 +75,7 @@ class ImageBuilder:
         files: list[str],
         content_hash: str,
         on_log: Callable[[str], None],
+        on_build_start: Callable[[str], None] = lambda ref: None,
     ) -> ImageResult:
         """Reuse the image for `content_hash` at once, or build and tag it."""
         started = time.monotonic()
@@ -83,6 +84,7 @@ class ImageBuilder:
         if image_id is not None:
             self._tag_alias(image_id, agent_name)
             return ImageResult(ref, image_id, built=False, seconds=time.monotonic() - started)
+        on_build_start(ref)
         result = self._build(agent_name, folder, files, content_hash, on_log)
         repository, tag = ref.rsplit(":", 1)
         self.api.tag(result.image_id, repository, tag)

@@ -68,6 +68,9 @@ class Deployer:
         self.runner = AgentRunner(engine, settings.DOCKER_NETWORK)
         self.callback = BackendCallback(settings.BACKEND_URL)
 
+    def close(self) -> None:
+        self.callback.close()
+
     def handle(self, fields: dict[str, str]) -> None:
         """Stream handler: run the command; raise only when it should be retried."""
         command = fields.get("command", "deploy_agent")
@@ -115,9 +118,10 @@ class Deployer:
             report.content_hash = context_hash(folder, files)
             clock.lap("validate")
 
-            ref = self.builder.image_ref(agent_name, report.content_hash)
-            status.stage("building", "building", f"image {ref}")
-            image = self.builder.ensure_image(agent_name, folder, files, report.content_hash, status.log)
+            image = self.builder.ensure_image(
+                agent_name, folder, files, report.content_hash, status.log,
+                on_build_start=lambda ref: status.stage("building", "building", f"building image {ref}"),
+            )
             report.image, report.built = image.ref, image.built
             report.steps, report.cached_steps = image.steps, image.cached_steps
             status_mod.count(self.redis, "builds" if image.built else "cache_hits")
@@ -133,7 +137,8 @@ class Deployer:
             clock.lap("start")
             status.stage("starting", "ready-check", "kept the running container" if kept else "container started",
                          container_id=container.id)
-            wait_until_ready(container, self.settings.DOCKER_NETWORK, self.settings.WORKER_READY_TIMEOUT_SECONDS)
+            wait_until_ready(container, self.settings.DOCKER_NETWORK, self.settings.WORKER_READY_TIMEOUT_SECONDS,
+                             on_wait=status.log, fresh=True)
             clock.lap("ready")
 
             url = f"{self.settings.GATEWAY_PUBLIC_URL.rstrip('/')}/{agent_name}/"

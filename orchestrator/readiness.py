@@ -17,9 +17,16 @@ import time
 from collections.abc import Callable
 
 import httpx
+from docker.errors import NotFound
 from docker.models.containers import Container
 
 from .runner import AGENT_PORT, ContainerFailed
+
+# One client for every probe: creating a client loads a TLS context, which
+# costs more CPU than a whole cached redeploy and serialises concurrent ones.
+# trust_env=False: agents are on a local bridge network; an HTTP(S)_PROXY in
+# the worker's environment must never route probes elsewhere.
+_HTTP = httpx.Client(timeout=1.0, trust_env=False)
 
 PROBE_PATHS = ("/health", "/.well-known/agent-card.json", "/.well-known/agent.json")
 LOG_TAIL_LINES = 20
@@ -30,44 +37,55 @@ def agent_address(container: Container, network: str) -> str:
     return (networks.get(network) or {}).get("IPAddress") or container.name
 
 
-def wait_until_ready(container: Container, network: str, timeout: float,
-                     poll_interval: float = 0.1, on_wait: Callable[[str], None] | None = None) -> str:
-    """Block until the agent is ready; return the probe URL that answered. Raise ContainerFailed."""
+def wait_until_ready(container: Container, network: str, timeout: float, poll_interval: float = 0.1,
+                     on_wait: Callable[[str], None] | None = None, fresh: bool = False) -> str:
+    """Block until the agent is ready; return what answered. Raise ContainerFailed.
+
+    `fresh=True` says `container.attrs` were read just now, so the first poll
+    skips one inspect (it matters on the cached-redeploy fast path).
+    """
     deadline = time.monotonic() + timeout
     missing: set[str] = set()  # paths that answered 404: not asked again
     announced = False
     restarts_before = container.attrs.get("RestartCount", 0)
-    with httpx.Client(timeout=1.0) as http:
-        while True:
-            container.reload()
-            state = container.attrs.get("State") or {}
-            # The restart policy brings a crashed agent back at once, so a crash
-            # shows as "restarting" or a higher restart count, not only "exited".
-            restarted = container.attrs.get("RestartCount", 0) > restarts_before
-            if state.get("Status") in {"exited", "dead"} or state.get("Restarting") or restarted:
-                raise ContainerFailed(
-                    f"the agent exited with code {state.get('ExitCode')} before it was ready"
-                    f"{_log_tail(container)}"
-                )
-            health = (state.get("Health") or {}).get("Status")
-            if health == "unhealthy":
-                raise ContainerFailed(f"the agent's health check reports unhealthy{_log_tail(container)}")
-            if health == "healthy":
-                return f"docker health check of {container.name}"
-            if health is None and state.get("Running"):
-                base = f"http://{agent_address(container, network)}:{AGENT_PORT}"
-                answered = _probe(http, base, missing)
-                if answered:
-                    return answered
-            if not announced and on_wait is not None:
-                on_wait(f"waiting for {container.name} to answer on port {AGENT_PORT}")
-                announced = True
-            if time.monotonic() > deadline:
-                raise ContainerFailed(
-                    f"the agent was not ready within {timeout:.0f}s (no 2xx on {', '.join(PROBE_PATHS)} "
-                    f"on port {AGENT_PORT}): check that it listens on 0.0.0.0:{AGENT_PORT}{_log_tail(container)}"
-                )
-            time.sleep(poll_interval)
+    while True:
+        try:
+            if not fresh:
+                container.reload()
+            fresh = False
+        except NotFound:
+            raise ContainerFailed(
+                f"container {container.name} was removed while starting (by a newer deployment of the "
+                "same agent, or by hand)"
+            ) from None
+        state = container.attrs.get("State") or {}
+        # The restart policy brings a crashed agent back at once, so a crash
+        # shows as "restarting" or a higher restart count, not only "exited".
+        restarted = container.attrs.get("RestartCount", 0) > restarts_before
+        if state.get("Status") in {"exited", "dead"} or state.get("Restarting") or restarted:
+            raise ContainerFailed(
+                f"the agent exited with code {state.get('ExitCode')} before it was ready"
+                f"{_log_tail(container)}"
+            )
+        health = (state.get("Health") or {}).get("Status")
+        if health == "unhealthy":
+            raise ContainerFailed(f"the agent's health check reports unhealthy{_log_tail(container)}")
+        if health == "healthy":
+            return f"docker health check of {container.name}"
+        if health is None and state.get("Running"):
+            base = f"http://{agent_address(container, network)}:{AGENT_PORT}"
+            answered = _probe(_HTTP, base, missing)
+            if answered:
+                return answered
+        if not announced and on_wait is not None:
+            on_wait(f"waiting for {container.name} to answer on port {AGENT_PORT}")
+            announced = True
+        if time.monotonic() > deadline:
+            raise ContainerFailed(
+                f"the agent was not ready within {timeout:.0f}s (no 2xx on {', '.join(PROBE_PATHS)} "
+                f"on port {AGENT_PORT}): check that it listens on 0.0.0.0:{AGENT_PORT}{_log_tail(container)}"
+            )
+        time.sleep(poll_interval)
 
 
 def _probe(http: httpx.Client, base: str, missing: set[str]) -> str | None:

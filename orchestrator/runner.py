@@ -84,15 +84,15 @@ class AgentRunner:
             self.remove(agent_name, deadline)
             try:
                 container = self.client.containers.create(**{k: v for k, v in kwargs.items() if v is not None})
-                break
+                container.start()
+                container.reload()
+                return container, False
             except APIError as exc:
-                # Another deployment (or the engine) recreated the name between
-                # our removal and our create: remove again until the deadline.
-                if exc.status_code != 409 or time.monotonic() > deadline:
+                # Someone else (another deployment of this agent) took the name
+                # between our removal and our create (409), or removed our new
+                # container before it started (404/409): start over until the deadline.
+                if exc.status_code not in (404, 409) or time.monotonic() > deadline:
                     raise
-        container.start()
-        container.reload()
-        return container, False
 
     def remove(self, agent_name: str, deadline: float | None = None) -> bool:
         """Force-remove the agent's container and wait until its name is free."""

@@ -11,6 +11,9 @@
 """
 
 import logging
+import queue
+import threading
+import time
 from datetime import UTC, datetime
 
 import httpx
@@ -37,18 +40,59 @@ def now_iso() -> str:
 
 
 class BackendCallback:
-    """Tells the backend about status changes; best effort by design."""
+    """Tells the backend about status changes, in order, from a background thread.
+
+    Best effort by design: a slow or absent backend never slows or fails a
+    deployment (the status hash and events are the source of truth); failures
+    are logged. `flush()` waits until everything queued has been sent.
+    """
 
     def __init__(self, backend_url: str, timeout: float = 3.0) -> None:
         self.backend_url = backend_url.rstrip("/")
-        self.timeout = timeout
+        # One client for the worker's lifetime: building one per call (TLS
+        # context, pool) would cost more than the call on a local network.
+        self.http = httpx.Client(timeout=timeout)
+        self._queue: queue.Queue[tuple[str, dict[str, str]]] = queue.Queue(maxsize=10_000)
+        self._sender: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
     def send(self, agent_name: str, payload: dict[str, str]) -> None:
         if not self.backend_url:
             return
+        with self._start_lock:
+            if self._sender is None:
+                self._sender = threading.Thread(target=self._run, name="backend-callback", daemon=True)
+                self._sender.start()
+        try:
+            self._queue.put_nowait((agent_name, payload))
+        except queue.Full:
+            log.warning("backend callback queue full; dropped the %s update for %s", payload["status"], agent_name)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued update was sent (or failed); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self) -> None:
+        self.flush(timeout=3.0)
+        self.http.close()
+
+    def _run(self) -> None:
+        while True:
+            agent_name, payload = self._queue.get()
+            try:
+                self._put(agent_name, payload)
+            finally:
+                self._queue.task_done()
+
+    def _put(self, agent_name: str, payload: dict[str, str]) -> None:
         url = f"{self.backend_url}/api/v1/upload-status/agent/{agent_name}/latest"
         try:
-            response = httpx.put(url, json=payload, timeout=self.timeout)
+            response = self.http.put(url, json=payload)
             if response.status_code >= 400:
                 log.warning("backend callback %s answered %s: %s", url, response.status_code, response.text[:200])
         except httpx.HTTPError as exc:
@@ -84,16 +128,16 @@ class DeploymentStatus:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.delete(key)
             pipe.hset(key, mapping=self.fields)
+            self._event(kind, message, pipe)
             pipe.execute()
-        self._event(kind, message)
         if self.callback is not None:
             self.callback.send(self.agent_name, {
                 name: self.fields[name]
                 for name in ("status", "stage", "message", "url", "image", "container_id", "upload_id")
             })
 
-    def _event(self, kind: str, message: str) -> None:
-        self.client.xadd(events_key(self.agent_name), {
+    def _event(self, kind: str, message: str, pipe: redis.client.Pipeline | None = None) -> None:
+        (pipe or self.client).xadd(events_key(self.agent_name), {
             "upload_id": self.fields["upload_id"],
             "kind": kind,
             "status": self.fields["status"],

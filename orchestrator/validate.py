@@ -26,6 +26,9 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's safe loader when PyYAML was built with it (several times faster;
+# parsing is on the cached-redeploy path), else the pure-Python one.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_LABEL_LENGTH = 63
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SEPARATOR_RUNS = re.compile(r"[._\s-]+")
@@ -130,7 +133,7 @@ def _load_compose(folder: Path, agent_name: str) -> dict:
     if path is None:
         return {}
     try:
-        compose = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        compose = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise InvalidAgent(f"{path} is not valid YAML: {exc}") from exc
     services = compose.get("services") if isinstance(compose, dict) else None

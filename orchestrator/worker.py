@@ -33,7 +33,11 @@ def redis_client(settings: WorkerSettings) -> redis.Redis:
 
 def docker_client() -> docker.DockerClient:
     # "auto": the engine here speaks API 1.41; never pin a newer version.
-    return docker.from_env(version="auto", timeout=120)
+    client = docker.from_env(version="auto", timeout=120)
+    # The engine is a local socket: proxy variables never apply, and looking
+    # them up on every call costs more than a cached redeploy's other work.
+    client.api.trust_env = False
+    return client
 
 
 def make_consumer(settings: WorkerSettings, client: redis.Redis, deployer: Deployer) -> StreamConsumer:
@@ -66,6 +70,7 @@ def run_worker(settings: WorkerSettings, stop: threading.Event | None = None) ->
     try:
         consumer.run(stop)
     finally:
+        deployer.close()
         engine.close()
         client.close()
     log.info("worker stopped")
@@ -76,8 +81,10 @@ def deploy_once(settings: WorkerSettings, agent_name: str, agent_path: str,
     """Deploy one agent folder synchronously and return what happened, with timings."""
     client = redis_client(settings)
     engine = docker_client()
+    deployer = Deployer(settings, client, engine)
     try:
-        return Deployer(settings, client, engine).deploy(agent_name, agent_path, upload_id or uuid.uuid4().hex)
+        return deployer.deploy(agent_name, agent_path, upload_id or uuid.uuid4().hex)
     finally:
+        deployer.close()
         engine.close()
         client.close()

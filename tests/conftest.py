@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from tests.utils.live_stack import fresh_stack, stack_config  # noqa: F401 - shared fixtures
 from tests.utils.redis_server import RedisServer
 
 SLOW_SUITES = {"e2e": "--e2e", "bench": "--bench", "smoke": "--smoke"}

@@ -53,7 +53,9 @@ async def rpc(request: Request) -> JSONResponse:
         return _error(None, INVALID_REQUEST, "expected a JSON-RPC 2.0 request object")
     request_id = call.get("id")
     if call["method"] not in SEND_METHODS:
-        return _error(request_id, METHOD_NOT_FOUND, f"method {call['method']!r} is not supported; use message/send")
+        return _error(
+            request_id, METHOD_NOT_FOUND, f"method {call['method']!r} is not supported; use message/send"
+        )
     message = (call.get("params") or {}).get("message")
     if not isinstance(message, dict) or not isinstance(message.get("parts"), list):
         return _error(request_id, INVALID_PARAMS, "params.message with a list of parts is required")

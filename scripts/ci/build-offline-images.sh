@@ -7,6 +7,7 @@
 #   nasiko-offline/redis:7            Debian's real redis-server
 #   nasiko-offline/mongo-standin:7    nx-27017, a MongoDB wire-protocol server on
 #                                     SQLite (a stand-in for tests, not MongoDB)
+#   nasiko-offline/registry:2         Debian's docker-registry, for push/pull tests
 # Each image carries a label with the hash of its recipe; an image whose label
 # matches is kept, so a second run on the same machine takes a second or two.
 set -euo pipefail
@@ -17,14 +18,15 @@ log() { printf '[offline-images] %s\n' "$*"; }
 BASE=nasiko-offline/python:3.11-slim
 REDIS=nasiko-offline/redis:7
 MONGO=nasiko-offline/mongo-standin:7
+REGISTRY=nasiko-offline/registry:2
 ALIAS=python:3.12-slim
 LABEL=org.nasiko.offline.recipe
 
-recipe_hash() { cat "$@" | sha256sum | cut -c1-16; }
 image_recipe() { docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null || true; }
 
 # --- Python base -------------------------------------------------------------
-base_hash=$(recipe_hash "$0")
+# Only this section's text decides whether the base is rebuilt.
+base_hash=$(sed -n '/^# --- Python base/,/^# --- Images built on the base/p' "$0" | sha256sum | cut -c1-16)
 if [ "$(image_recipe "$BASE")" = "$base_hash" ]; then
   log "$BASE is current"
 else
@@ -72,15 +74,17 @@ fi
 # --- Images built on the base --------------------------------------------------
 build_on_base() {  # name dir
   local name=$1 dir=$2 hash
-  hash=$(recipe_hash "$0" "$dir"/*)
+  # The base's id is part of the recipe: a new base rebuilds what sits on it.
+  hash=$( (docker image inspect -f '{{.Id}}' "$BASE"; cat "$dir"/*) | sha256sum | cut -c1-16)
   if [ "$(image_recipe "$name")" = "$hash" ]; then
     log "$name is current"
     return
   fi
   log "building $name"
-  docker build -q --network host --build-arg "BASE_IMAGE=$BASE" \
+  DOCKER_BUILDKIT=0 docker build -q --network host --build-arg "BASE_IMAGE=$BASE" \
     --label "$LABEL=$hash" -t "$name" "$dir" >/dev/null
 }
 build_on_base "$REDIS" "$here/images/redis"
 build_on_base "$MONGO" "$here/images/mongo-standin"
-log "done: $BASE $REDIS $MONGO"
+build_on_base "$REGISTRY" "$here/images/registry"
+log "done: $BASE $REDIS $MONGO $REGISTRY"

@@ -4,11 +4,11 @@ nx-27017 MongoDB stand-in, with its uploads folder in a temporary directory."""
 import uuid
 from pathlib import Path
 
-import pytest
 import httpx
-
+import pytest
 from nasiko_backend.config import BackendSettings
 from nasiko_backend.main import create_app
+
 from tests.backend.live_server import LiveServer
 from tests.backend.mongo_standin import MongoStandIn
 

@@ -32,8 +32,23 @@ class MongoStandIn:
         executable = _executable()
         if executable is None:
             raise RuntimeError("nx-27017 is not installed: pip install -r requirements-test.txt")
+        # Its own pid and log files: the defaults (/tmp/nx_27017.*) are shared by
+        # every instance on the machine, and a second instance refuses to start.
+        log = self.workdir / "nx-27017.log"
         self.process = subprocess.Popen(
-            [executable, "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.workdir)],
+            [
+                executable,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.workdir / "data"),
+                "--pid-file",
+                str(self.workdir / "nx-27017.pid"),
+                "--log-file",
+                str(log),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
@@ -46,7 +61,8 @@ class MongoStandIn:
                     return
                 except pymongo.errors.PyMongoError:
                     if time.monotonic() > deadline or self.process.poll() is not None:
-                        raise RuntimeError(f"nx-27017 did not start on port {self.port}") from None
+                        detail = log.read_text()[-2000:] if log.exists() else ""
+                        raise RuntimeError(f"nx-27017 did not start on port {self.port}:\n{detail}") from None
                     time.sleep(0.1)
         finally:
             client.close()

@@ -14,7 +14,9 @@ def test_delete_queues_remove_agent_and_drops_the_registry_record(client, backen
         "orchestration:commands"
     )
     assert (fields["command"], fields["agent_name"], fields["upload_id"]) == (
-        "remove_agent", "demo", response.json()["upload_id"]
+        "remove_agent",
+        "demo",
+        response.json()["upload_id"],
     )
     assert client.get("/api/v1/registry/agent/name/demo").status_code == 404
 

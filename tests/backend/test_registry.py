@@ -9,10 +9,16 @@ def test_record_without_url_gets_the_gateway_url(client):
     assert response.status_code == 200, response.text
     assert response.json()["url"] == "http://localhost:9100/demo/"
     stored = client.get("/api/v1/registry/agent/name/demo").json()
-    assert (stored["name"], stored["url"], stored["image"]) == ("demo", "http://localhost:9100/demo/", "img:1")
+    assert (stored["name"], stored["url"], stored["image"]) == (
+        "demo",
+        "http://localhost:9100/demo/",
+        "img:1",
+    )
 
 
-@pytest.mark.parametrize("url", ["http://172.18.0.5:5000/", "http://demo:5000/", "http://localhost:9100/other/"])
+@pytest.mark.parametrize(
+    "url", ["http://172.18.0.5:5000/", "http://demo:5000/", "http://localhost:9100/other/"]
+)
 def test_record_with_a_url_other_than_the_gateway_is_refused(client, url):
     response = client.put("/api/v1/registry/agent/demo", json={"url": url})
 

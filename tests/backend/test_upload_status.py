@@ -4,8 +4,11 @@ from tests.backend.zips import AGENT_FILES, make_zip
 
 
 def upload_id_of_new_upload(client, name="demo") -> str:
-    response = client.post("/api/v1/agents/upload", data={"agent_name": name},
-                           files={"file": ("a.zip", make_zip(AGENT_FILES), "application/zip")})
+    response = client.post(
+        "/api/v1/agents/upload",
+        data={"agent_name": name},
+        files={"file": ("a.zip", make_zip(AGENT_FILES), "application/zip")},
+    )
     return response.json()["upload_id"]
 
 
@@ -13,15 +16,24 @@ def test_callback_updates_the_newest_upload_of_the_agent(client):
     older = upload_id_of_new_upload(client)
     newest = upload_id_of_new_upload(client)
 
-    response = client.put("/api/v1/upload-status/agent/demo/latest", json={
-        "status": "running", "stage": "ready", "message": "ready", "url": "http://localhost:9100/demo/",
-        "image": "nasiko-agent/demo:abc", "container_id": "c1",
-    })
+    response = client.put(
+        "/api/v1/upload-status/agent/demo/latest",
+        json={
+            "status": "running",
+            "stage": "ready",
+            "message": "ready",
+            "url": "http://localhost:9100/demo/",
+            "image": "nasiko-agent/demo:abc",
+            "container_id": "c1",
+        },
+    )
 
     assert response.status_code == 200, response.text
     by_id = {u["upload_id"]: u for u in client.get("/api/v1/user/upload-agents").json()["uploads"]}
     assert (by_id[newest]["status"], by_id[newest]["image"], by_id[newest]["container_id"]) == (
-        "running", "nasiko-agent/demo:abc", "c1"
+        "running",
+        "nasiko-agent/demo:abc",
+        "c1",
     )
     assert by_id[older]["status"] == "uploaded"
 

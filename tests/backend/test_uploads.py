@@ -32,6 +32,7 @@ def test_valid_zip_is_extracted_under_agent_and_upload_id(client, backend_settin
     assert (path / "src/app.py").read_text() == AGENT_FILES["src/app.py"]
     # Nothing half-written is left beside it.
     assert os.listdir(path.parent) == [body["upload_id"]]
+    assert path.stat().st_mode & 0o777 == 0o755  # readable by the worker whatever its user
 
 
 def test_single_top_level_folder_is_unwrapped(client):
@@ -60,8 +61,9 @@ def test_upload_is_listed_with_its_status_document(client):
         ("C:/windows/x", "absolute path"),
     ],
 )
-def test_entries_leaving_the_folder_are_refused_and_nothing_is_written(client, backend_settings, tmp_path,
-                                                                       entry, expected):
+def test_entries_leaving_the_folder_are_refused_and_nothing_is_written(
+    client, backend_settings, tmp_path, entry, expected
+):
     response = upload(client, make_zip({**AGENT_FILES, entry: "owned"}))
 
     assert response.status_code == 400
@@ -129,7 +131,9 @@ def test_file_that_is_not_a_zip_is_refused(client):
     assert "not a zip" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("name", ["WeatherAgent", "my agent", "agent-", "_private", "redis", "nasiko-backend", ""])
+@pytest.mark.parametrize(
+    "name", ["WeatherAgent", "my agent", "agent-", "_private", "redis", "nasiko-backend", ""]
+)
 def test_invalid_or_reserved_agent_name_is_refused_with_422(client, backend_settings, name):
     response = upload(client, make_zip(AGENT_FILES), name=name)
 
@@ -147,7 +151,9 @@ def test_upload_with_deploy_queues_a_deployment_of_that_upload(client, backend_s
         "orchestration:commands"
     )
     assert (fields["agent_path"], fields["upload_id"], fields["upload_type"]) == (
-        body["agent_path"], body["upload_id"], "zip"
+        body["agent_path"],
+        body["upload_id"],
+        "zip",
     )
 
 
@@ -157,7 +163,9 @@ def test_directory_under_an_allowed_root_is_snapshotted(client, tmp_path):
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_text(content)
 
-    response = client.post("/api/v1/agents/upload-directory", json={"agent_name": "demo", "directory": str(source)})
+    response = client.post(
+        "/api/v1/agents/upload-directory", json={"agent_name": "demo", "directory": str(source)}
+    )
 
     assert response.status_code == 201, response.text
     copy = Path(response.json()["agent_path"])
@@ -171,7 +179,9 @@ def test_directory_outside_the_allowed_roots_is_refused(client, tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
 
-    response = client.post("/api/v1/agents/upload-directory", json={"agent_name": "demo", "directory": str(outside)})
+    response = client.post(
+        "/api/v1/agents/upload-directory", json={"agent_name": "demo", "directory": str(outside)}
+    )
 
     assert response.status_code == 400
     assert "ALLOWED_AGENT_ROOTS" in response.json()["detail"]
@@ -183,7 +193,9 @@ def test_directory_with_a_link_leaving_it_is_refused(client, tmp_path):
     (source / "Dockerfile").write_text("FROM python:3.12-slim\n")
     (source / "passwd").symlink_to("/etc/passwd")
 
-    response = client.post("/api/v1/agents/upload-directory", json={"agent_name": "demo", "directory": str(source)})
+    response = client.post(
+        "/api/v1/agents/upload-directory", json={"agent_name": "demo", "directory": str(source)}
+    )
 
     assert response.status_code == 400
     assert "'passwd'" in response.json()["detail"]

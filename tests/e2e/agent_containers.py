@@ -11,6 +11,7 @@ bridge IP on a network of their own.
         lab.wait_http(agent, "/health")
 """
 
+import contextlib
 import time
 import uuid
 from pathlib import Path
@@ -37,20 +38,15 @@ class AgentLab:
 
     def __exit__(self, *exc) -> None:
         for container in self.containers:
-            try:
+            with contextlib.suppress(docker.errors.APIError):
                 container.remove(force=True, v=True)
-            except docker.errors.APIError:
-                pass
         if self.network is not None:
-            try:
+            with contextlib.suppress(docker.errors.APIError):
                 self.network.remove()
-            except docker.errors.APIError:
-                pass
         for tag in self.tags:
-            try:
-                self.client.images.remove(tag, noprune=False)
-            except docker.errors.APIError:
-                pass
+            # noprune keeps the layers, so the next run builds from cache.
+            with contextlib.suppress(docker.errors.APIError):
+                self.client.images.remove(tag, noprune=True)
         self.client.close()
 
     def build(self, folder: Path, name: str | None = None) -> str:
@@ -59,15 +55,21 @@ class AgentLab:
         try:
             self.client.images.build(path=str(folder), tag=tag, network_mode="host", rm=True, labels=LABELS)
         except docker.errors.BuildError as exc:
-            tail = "".join(chunk.get("stream", "") or chunk.get("error", "") for chunk in list(exc.build_log)[-30:])
+            tail = "".join(
+                chunk.get("stream", "") or chunk.get("error", "") for chunk in list(exc.build_log)[-30:]
+            )
             raise AssertionError(f"building {folder} failed: {exc.msg}\n{tail}") from exc
         self.tags.append(tag)
         return tag
 
     def run(self, image: str, name_prefix: str, environment: dict | None = None):
         container = self.client.containers.run(
-            image, name=f"{name_prefix}-{self.suffix}", detach=True, network=self.network.name,
-            environment=environment or {}, labels=LABELS,
+            image,
+            name=f"{name_prefix}-{self.suffix}",
+            detach=True,
+            network=self.network.name,
+            environment=environment or {},
+            labels=LABELS,
         )
         self.containers.append(container)
         return container
@@ -84,7 +86,9 @@ class AgentLab:
         while time.monotonic() < deadline:
             container.reload()
             if container.status in ("exited", "dead"):
-                raise AssertionError(f"{container.name} exited:\n{container.logs(tail=40).decode(errors='replace')}")
+                raise AssertionError(
+                    f"{container.name} exited:\n{container.logs(tail=40).decode(errors='replace')}"
+                )
             base = self.address(container, port)
             try:
                 if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
@@ -92,16 +96,26 @@ class AgentLab:
             except httpx.HTTPError as exc:
                 last_error = str(exc)
             time.sleep(0.3)
-        raise AssertionError(f"{container.name} did not answer {path} in {timeout}s ({last_error}):\n"
-                             f"{container.logs(tail=40).decode(errors='replace')}")
+        raise AssertionError(
+            f"{container.name} did not answer {path} in {timeout}s ({last_error}):\n"
+            f"{container.logs(tail=40).decode(errors='replace')}"
+        )
 
 
 def send_message(base_url: str, text: str, method: str = "message/send", timeout: float = 120) -> dict:
     """One JSON-RPC `message/send` call; returns the whole JSON-RPC answer."""
     call = {
-        "jsonrpc": "2.0", "id": 1, "method": method,
-        "params": {"message": {"role": "user", "messageId": uuid.uuid4().hex, "kind": "message",
-                               "parts": [{"kind": "text", "text": text}]}},
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": method,
+        "params": {
+            "message": {
+                "role": "user",
+                "messageId": uuid.uuid4().hex,
+                "kind": "message",
+                "parts": [{"kind": "text", "text": text}],
+            }
+        },
     }
     response = httpx.post(f"{base_url}/", json=call, timeout=timeout)
     response.raise_for_status()

@@ -32,12 +32,16 @@ def llm_stub(lab):
 @pytest.fixture(scope="module")
 def crewai_with_llm(lab, crewai_image, llm_stub):
     stub_container, _ = llm_stub
-    container = lab.run(crewai_image, name_prefix="crewai", environment={
-        "OPENAI_API_KEY": "sk-test-not-a-secret",
-        # Container DNS on the test network: the stub's container name.
-        "OPENAI_BASE_URL": f"http://{stub_container.name}:8000/v1",
-        "OPENAI_MODEL": "stub-model",
-    })
+    container = lab.run(
+        crewai_image,
+        name_prefix="crewai",
+        environment={
+            "OPENAI_API_KEY": "sk-test-not-a-secret",
+            # Container DNS on the test network: the stub's container name.
+            "OPENAI_BASE_URL": f"http://{stub_container.name}:8000/v1",
+            "OPENAI_MODEL": "stub-model",
+        },
+    )
     return lab.wait_http(container, "/health", timeout=120)
 
 

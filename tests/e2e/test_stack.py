@@ -15,7 +15,7 @@ import redis
 from pymongo import MongoClient
 
 from nasiko_local import stack as nasiko
-from nasiko_local.containers import project_containers
+from nasiko_local.containers import agent_containers, project_containers
 from nasiko_local.errors import NasikoError
 from nasiko_local.reporter import SilentReporter
 
@@ -154,7 +154,7 @@ def test_down_with_volumes_leaves_no_container_network_or_volume(live, stack_con
     assert result.returncode == 0, result.stdout + result.stderr
     client = stack.client
     assert client.containers.list(all=True, filters={"label": "com.docker.compose.project=nasiko"}) == []
-    assert client.containers.list(all=True, filters={"label": "nasiko.agent"}) == []
+    assert agent_containers(client) == []
     assert [n.name for n in client.networks.list(names=["nasiko-network"])] == []
     assert client.volumes.list(filters={"label": "com.docker.compose.project=nasiko"}) == []
 

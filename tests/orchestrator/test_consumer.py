@@ -192,13 +192,14 @@ def test_entries_of_one_agent_run_one_after_the_other_while_other_agents_run_alo
         with lock:
             active[fields["agent_name"]] += 1
             overlaps.append(dict(active))
-        time.sleep(0.3)
+        time.sleep(0.5)
         with lock:
             active[fields["agent_name"]] -= 1
 
+    client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    for agent in ("same", "same", "other"):
+        client.xadd(STREAM, {"agent_name": agent})
     with Running(client, handler, concurrency=3):
-        for agent in ("same", "same", "other"):
-            client.xadd(STREAM, {"agent_name": agent})
         wait_for(lambda: pending_count(client) == 0 and len(overlaps) == 3, what="three jobs")
     assert max(snapshot.get("same", 0) for snapshot in overlaps) == 1
     assert any(snapshot.get("same") == 1 and snapshot.get("other") == 1 for snapshot in overlaps)

@@ -67,10 +67,13 @@ def test_events_carry_kind_status_stage_and_end_with_the_result(client):
 
 def test_backend_hears_each_stage_change_with_the_contract_fields(client, backend):
     url, received = backend
-    status = DeploymentStatus(client, "echo", "u1", BackendCallback(url))
+    callback = BackendCallback(url)
+    status = DeploymentStatus(client, "echo", "u1", callback)
     status.stage("processing", "validating", "checking")
     status.log("a log line is not a stage change")
     status.result("running", "up", url="http://localhost:9100/echo/", container_id="c1", image="img:1")
+    assert callback.flush()
+    callback.close()
     assert [path for path, _ in received] == ["/api/v1/upload-status/agent/echo/latest"] * 2
     assert received[-1][1] == {"status": "running", "stage": "done", "message": "up",
                                "url": "http://localhost:9100/echo/", "image": "img:1", "container_id": "c1",
@@ -78,7 +81,10 @@ def test_backend_hears_each_stage_change_with_the_contract_fields(client, backen
 
 
 def test_an_unreachable_backend_never_fails_the_deployment(client, caplog):
-    status = DeploymentStatus(client, "echo", "u1", BackendCallback(f"http://127.0.0.1:{free_port()}"))
+    callback = BackendCallback(f"http://127.0.0.1:{free_port()}")
+    status = DeploymentStatus(client, "echo", "u1", callback)
     status.result("running", "up")
     assert client.hget(status_key("echo"), "status") == "running"
+    assert callback.flush()
+    callback.close()
     assert any("backend callback" in record.getMessage() for record in caplog.records)

@@ -9,6 +9,7 @@ Everything it creates is labelled `nasiko.test=registry` plus a per-run id
 and removed on exit. Kong is not run: KONG_ADMIN_URL points at a closed port.
 """
 
+import contextlib
 import json
 import threading
 import time
@@ -19,9 +20,9 @@ from pathlib import Path
 import docker
 import httpx
 import uvicorn
-
 from nasiko_registry.main import create_app
 from nasiko_registry.settings import RegistrySettings
+
 from tests.utils.redis_server import free_port
 
 AGENT_IMAGE = "nasiko-offline/python:3.11-slim"
@@ -74,18 +75,14 @@ class LiveRegistry:
 
     def __exit__(self, *exc) -> None:
         for container in self.containers:
-            try:
+            with contextlib.suppress(docker.errors.APIError):
                 container.remove(force=True)
-            except docker.errors.APIError:
-                pass
         if self._server:
             self._server.should_exit = True
             self._thread.join(timeout=10)
         if self.own_network:
-            try:
+            with contextlib.suppress(docker.errors.APIError):
                 self.network.remove()
-            except docker.errors.APIError:
-                pass
         self.http.close()
         self.client.close()
 
@@ -110,7 +107,9 @@ class LiveRegistry:
     def agents(self) -> dict[str, dict]:
         return {agent["name"]: agent for agent in self.http.get("/agents").json()}
 
-    def wait_until(self, check: Callable[[], bool], *, timeout: float, what: str, poll: float = 0.01) -> float:
+    def wait_until(
+        self, check: Callable[[], bool], *, timeout: float, what: str, poll: float = 0.01
+    ) -> float:
         """Poll `check` until true; return the seconds it took (fails after timeout)."""
         start = time.monotonic()
         while not check():

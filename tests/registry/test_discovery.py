@@ -2,7 +2,6 @@
 `GET /containers/json`, the answer `select_agents` receives in production."""
 
 import pytest
-
 from nasiko_registry.discovery import find_agent, health_of, select_agents
 from nasiko_registry.events import is_relevant
 
@@ -92,7 +91,8 @@ def test_health_is_read_from_the_status_line(status, health):
 
 
 def test_only_agent_container_events_and_agent_network_events_trigger_a_sync():
-    agent = {"Type": "container", "Action": "start", "Actor": {"Attributes": {"nasiko.agent": "w", "name": "w"}}}
+    attributes = {"nasiko.agent": "w", "name": "w"}
+    agent = {"Type": "container", "Action": "start", "Actor": {"Attributes": attributes}}
     health = {**agent, "Action": "health_status: healthy"}
     other = {"Type": "container", "Action": "start", "Actor": {"Attributes": {"name": "redis"}}}
     exec_event = {**agent, "Action": "exec_start: sh"}

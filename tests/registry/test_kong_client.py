@@ -9,8 +9,8 @@ import asyncio
 import time
 
 import httpx
-
 from nasiko_registry.kong_client import KongAdmin, PushResult
+
 from tests.registry.scripted_peer import Reply, ScriptedPeer
 from tests.utils.redis_server import free_port
 
@@ -29,7 +29,8 @@ def flattened(*agents: str) -> dict:
         "code": 14, "name": "invalid declarative configuration",
         "message": "declarative config is invalid: {}", "fields": {},
         "flattened_errors": [
-            {"entity_type": "route", "entity_name": name, "entity_tags": ["nasiko-agent", f"nasiko-agent:{name}"],
+            {"entity_type": "route", "entity_name": name,
+             "entity_tags": ["nasiko-agent", f"nasiko-agent:{name}"],
              "entity": {"name": name}, "errors": [{"type": "field", "field": "paths.1",
                                                   "message": "must not have empty segments"}]}
             for name in agents
@@ -105,7 +106,8 @@ def test_503_is_retried_then_reported():
 
 
 def test_504_then_201_succeeds_on_retry():
-    with ScriptedPeer([Reply(504, {"message": "Timed out while loading configuration"}), Reply(201, {})]) as peer:
+    timed_out = Reply(504, {"message": "Timed out while loading configuration"})
+    with ScriptedPeer([timed_out, Reply(201, {})]) as peer:
         result = push(peer.url, lambda: "c")
     assert result.outcome == "applied"
     assert len(peer.requests) == 2

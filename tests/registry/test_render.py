@@ -1,7 +1,6 @@
 """Rendering the whole Kong declarative config from the routed agents."""
 
 import yaml
-
 from nasiko_registry.render import (
     FORMAT_VERSION,
     RouteTarget,
@@ -10,6 +9,7 @@ from nasiko_registry.render import (
     dump,
     render_config,
 )
+
 from tests.registry.kong_semantics import route
 
 PLATFORM = ["nasiko-backend", "nasiko-router", "nasiko-auth", "nasiko-web", "kong-service-registry"]
@@ -40,7 +40,8 @@ def test_one_agent_gets_a_named_service_and_route_at_its_name_with_strip_path():
     assert service["routes"][0]["strip_path"] is True
     assert agent_of(service["tags"]) == "weather"
     assert route(config, "/weather/health") == ("weather", "/health")
-    assert route(config, "/weather/.well-known/agent-card.json") == ("weather", "/.well-known/agent-card.json")
+    card = "/.well-known/agent-card.json"
+    assert route(config, f"/weather{card}") == ("weather", card)
     assert route(config, "/weather") == ("weather", "/")
 
 
@@ -52,7 +53,7 @@ def test_many_agents_are_rendered_in_name_order_so_the_hash_is_stable():
 
 
 def test_prefix_collision_guard_keeps_weatherman_away_from_weather():
-    config = render_config([RouteTarget("weather", "weather", 5000), RouteTarget("weather2", "weather2", 5000)])
+    config = render_config([RouteTarget(n, n, 5000) for n in ("weather", "weather2")])
     assert route(config, "/weatherman/x") is None
     assert route(config, "/weatherman") is None
     assert route(config, "/weather2/x") == ("weather2", "/x")

@@ -6,7 +6,6 @@ reason; every other agent keeps its route.
 """
 
 import pytest
-
 from nasiko_registry.render import RouteTarget
 from nasiko_registry.validate import (
     dns_label_error,
@@ -48,7 +47,9 @@ def test_path_must_not_have_empty_segments():
 
 def test_path_must_be_normalised():
     # Kong (validate_path_with_regexes): "non-normalized path, consider use '<p>' instead"
-    assert router_path_error("/agents/./weather") == "non-normalized path, consider use '/agents/weather' instead"
+    assert router_path_error("/agents/./weather") == (
+        "non-normalized path, consider use '/agents/weather' instead"
+    )
     assert router_path_error("/agents/x/../weather") == (
         "non-normalized path, consider use '/agents/weather' instead"
     )

@@ -1,6 +1,6 @@
 """The crew: a researcher gathers the key facts, a writer turns them into the answer.
 
-    answer = run_crew("What is A2A?", settings)   # blocking; call it off the event loop
+answer = run_crew("What is A2A?", settings)   # blocking; call it off the event loop
 """
 
 from crewai import LLM, Agent, Crew, Process, Task
@@ -9,8 +9,11 @@ from .settings import Settings
 
 
 def _llm(settings: Settings) -> LLM:
-    options = {"model": f"openai/{settings.openai_model}", "api_key": settings.openai_api_key,
-               "temperature": 0.2}
+    options = {
+        "model": f"openai/{settings.openai_model}",
+        "api_key": settings.openai_api_key,
+        "temperature": 0.2,
+    }
     if settings.openai_base_url:
         options["base_url"] = settings.openai_base_url
     return LLM(**options)
@@ -45,7 +48,9 @@ def build_crew(settings: Settings) -> Crew:
         agent=writer,
         context=[research],
     )
-    return Crew(agents=[researcher, writer], tasks=[research, answer], process=Process.sequential, verbose=False)
+    return Crew(
+        agents=[researcher, writer], tasks=[research, answer], process=Process.sequential, verbose=False
+    )
 
 
 def run_crew(question: str, settings: Settings) -> str:

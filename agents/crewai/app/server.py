@@ -26,8 +26,10 @@ from .settings import Settings
 
 log = logging.getLogger("crewai-agent")
 
-NO_LLM = ("no LLM configured: set OPENAI_API_KEY (and OPENAI_BASE_URL / OPENAI_MODEL for an"
-          " OpenAI-compatible server) in the agent's environment, then redeploy")
+NO_LLM = (
+    "no LLM configured: set OPENAI_API_KEY (and OPENAI_BASE_URL / OPENAI_MODEL for an"
+    " OpenAI-compatible server) in the agent's environment, then redeploy"
+)
 
 
 class CrewExecutor(AgentExecutor):
@@ -62,8 +64,9 @@ async def health(request) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     card = load_card(settings)
-    handler = DefaultRequestHandler(agent_executor=CrewExecutor(settings), task_store=InMemoryTaskStore(),
-                                    agent_card=card)
+    handler = DefaultRequestHandler(
+        agent_executor=CrewExecutor(settings), task_store=InMemoryTaskStore(), agent_card=card
+    )
     routes = [
         Route("/health", health, methods=["GET"]),
         *create_agent_card_routes(card),

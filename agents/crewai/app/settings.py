@@ -13,7 +13,9 @@ class Settings:
     openai_base_url: str = field(default_factory=lambda: os.environ.get("OPENAI_BASE_URL", ""))
     openai_model: str = field(default_factory=lambda: os.environ.get("OPENAI_MODEL", "") or "gpt-4o-mini")
     card_path: Path = field(
-        default_factory=lambda: Path(os.environ.get("AGENT_CARD_PATH", Path(__file__).parent.parent / "AgentCard.json"))
+        default_factory=lambda: Path(
+            os.environ.get("AGENT_CARD_PATH", Path(__file__).parent.parent / "AgentCard.json")
+        )
     )
     # The URL other agents and the platform reach this agent at (written into its card).
     public_url: str = field(default_factory=lambda: os.environ.get("AGENT_PUBLIC_URL", ""))

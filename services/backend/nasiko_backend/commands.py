@@ -15,8 +15,17 @@ from redis.asyncio import Redis
 
 COMMANDS_STREAM = "orchestration:commands"
 EVENTS_MAXLEN = 1000
-STATUS_FIELDS = ("agent_name", "status", "stage", "message", "url", "container_id", "image",
-                 "last_updated", "upload_id")
+STATUS_FIELDS = (
+    "agent_name",
+    "status",
+    "stage",
+    "message",
+    "url",
+    "container_id",
+    "image",
+    "last_updated",
+    "upload_id",
+)
 
 
 def status_key(agent_name: str) -> str:
@@ -47,15 +56,34 @@ async def queue_command(
     """Record `queued` for the agent and add the command; returns the command's stream id."""
     now = utc_now()
     status = {
-        "agent_name": agent_name, "status": "queued", "stage": "queued", "message": message,
-        "url": "", "container_id": "", "image": "", "last_updated": now, "upload_id": upload_id,
+        "agent_name": agent_name,
+        "status": "queued",
+        "stage": "queued",
+        "message": message,
+        "url": "",
+        "container_id": "",
+        "image": "",
+        "last_updated": now,
+        "upload_id": upload_id,
     }
-    event = {"upload_id": upload_id, "kind": "stage", "status": "queued", "stage": "queued",
-             "message": message, "timestamp": now}
+    event = {
+        "upload_id": upload_id,
+        "kind": "stage",
+        "status": "queued",
+        "stage": "queued",
+        "message": message,
+        "timestamp": now,
+    }
     fields = {
-        "command": command, "agent_name": agent_name, "agent_path": agent_path, "base_url": base_url,
-        "owner_id": owner_id, "upload_id": upload_id, "upload_type": upload_type,
-        "timestamp": now, "source": source,
+        "command": command,
+        "agent_name": agent_name,
+        "agent_path": agent_path,
+        "base_url": base_url,
+        "owner_id": owner_id,
+        "upload_id": upload_id,
+        "upload_type": upload_type,
+        "timestamp": now,
+        "source": source,
     }
     async with redis.pipeline(transaction=True) as pipe:
         # Replaced whole: a previous deployment's url or container id must not linger.
@@ -72,7 +100,9 @@ async def read_status(redis: Redis, agent_name: str) -> dict | None:
     return status or None
 
 
-async def read_events(redis: Redis, agent_name: str, after: str, wait_seconds: float) -> tuple[list[dict], str]:
+async def read_events(
+    redis: Redis, agent_name: str, after: str, wait_seconds: float
+) -> tuple[list[dict], str]:
     """Events after stream id `after`, waiting up to `wait_seconds` for the first one.
 
     `after="0"` (or "0-0") reads from the beginning; "$" only waits for new ones.

@@ -1,9 +1,9 @@
 """Settings of nasiko-backend, read from its environment.
 
-    settings = BackendSettings()
-    settings.uploads_dir            # Path("/data/uploads"): shared with the worker
-    settings.max_upload_bytes       # 100 MB unless MAX_UPLOAD_MB says otherwise
-    settings.agent_url("crewai")    # "http://localhost:9100/crewai/"
+settings = BackendSettings()
+settings.uploads_dir            # Path("/data/uploads"): shared with the worker
+settings.max_upload_bytes       # 100 MB unless MAX_UPLOAD_MB says otherwise
+settings.agent_url("crewai")    # "http://localhost:9100/crewai/"
 """
 
 from pathlib import Path

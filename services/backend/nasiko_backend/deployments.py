@@ -1,10 +1,10 @@
 """Queue work for the worker and keep the upload-status document in step.
 
-    upload_id = new_upload_id()          # "20261203T185012-3f9a1c2b"
-    answer = await queue_deployment(redis, db, settings, agent_name="crewai",
-                                    agent_path="/data/uploads/crewai/<id>", upload_id=upload_id,
-                                    upload_type="zip")
-    answer["events_url"]   # where to follow the progress
+upload_id = new_upload_id()          # "20261203T185012-3f9a1c2b"
+answer = await queue_deployment(redis, db, settings, agent_name="crewai",
+                                agent_path="/data/uploads/crewai/<id>", upload_id=upload_id,
+                                upload_type="zip")
+answer["events_url"]   # where to follow the progress
 """
 
 import secrets
@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from . import commands, uploads_store
 from .config import BackendSettings
+from .sources import Limits
 
 
 class NotAllowedPath(ValueError):
@@ -25,6 +26,15 @@ class NotAllowedPath(ValueError):
 def new_upload_id() -> str:
     """Sortable by time, unique by its random tail, safe as a folder name."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+
+
+def upload_limits(settings: BackendSettings) -> Limits:
+    return Limits(max_entries=settings.max_upload_entries, max_bytes=settings.max_upload_bytes)
+
+
+def in_uploads(settings: BackendSettings, folder: Path) -> bool:
+    uploads = settings.uploads_dir.resolve()
+    return folder == uploads or uploads in folder.parents
 
 
 def allowed_folder(settings: BackendSettings, folder: str) -> Path:
@@ -67,24 +77,37 @@ async def queue_deployment(
     message = f"Deployment of {agent_name} queued"
     if new_document:
         await uploads_store.record_upload(
-            db, upload_id=upload_id, agent_name=agent_name, agent_path=agent_path,
-            upload_type=upload_type, owner_id="local",
+            db,
+            upload_id=upload_id,
+            agent_name=agent_name,
+            agent_path=agent_path,
+            upload_type=upload_type,
+            owner_id="local",
         )
     await uploads_store.set_status(db, upload_id, status="queued", stage="queued", message=message)
     await commands.queue_command(
-        redis, command="deploy_agent", agent_name=agent_name, agent_path=agent_path,
-        upload_id=upload_id, upload_type=upload_type, base_url=settings.backend_url, message=message,
+        redis,
+        command="deploy_agent",
+        agent_name=agent_name,
+        agent_path=agent_path,
+        upload_id=upload_id,
+        upload_type=upload_type,
+        base_url=settings.backend_url,
+        message=message,
     )
-    return {"agent_name": agent_name, "upload_id": upload_id, "status": "queued",
-            **_links(agent_name)}
+    return {"agent_name": agent_name, "upload_id": upload_id, "status": "queued", **_links(agent_name)}
 
 
 async def queue_removal(redis: Redis, settings: BackendSettings, *, agent_name: str) -> dict:
     """Queue `remove_agent`: the worker removes the agent's containers."""
     upload_id = new_upload_id()
     await commands.queue_command(
-        redis, command="remove_agent", agent_name=agent_name, upload_id=upload_id,
-        upload_type="remove", base_url=settings.backend_url, message=f"Removal of {agent_name} queued",
+        redis,
+        command="remove_agent",
+        agent_name=agent_name,
+        upload_id=upload_id,
+        upload_type="remove",
+        base_url=settings.backend_url,
+        message=f"Removal of {agent_name} queued",
     )
-    return {"agent_name": agent_name, "upload_id": upload_id, "status": "queued",
-            **_links(agent_name)}
+    return {"agent_name": agent_name, "upload_id": upload_id, "status": "queued", **_links(agent_name)}

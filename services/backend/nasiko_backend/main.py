@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, FastAPI
-
 from nasiko_service.logs import configure_logging
 from nasiko_service.mongo import mongo_client
 
@@ -24,7 +23,10 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure_logging(settings.log_level)
-        settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # reported by the health check, which names the fix
+            logging.getLogger(__name__).error("cannot create %s: %s", settings.uploads_dir, exc)
         app.state.settings = settings
         app.state.mongo = mongo_client(settings)
         # The socket timeout must outlast the longest blocking XREAD of the

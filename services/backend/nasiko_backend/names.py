@@ -43,9 +43,7 @@ def suggest_name(name: str) -> str:
 def check_agent_name(name: str) -> str:
     """Return `name` if it can name an agent, else raise InvalidAgentName."""
     if name in RESERVED_NAMES:
-        raise InvalidAgentName(
-            f"agent name {name!r} is reserved by a stack service; rename the agent folder"
-        )
+        raise InvalidAgentName(f"agent name {name!r} is reserved by a stack service; rename the agent folder")
     if not _DNS_LABEL.match(name):
         suggestion = suggest_name(name)
         hint = f" (for example {suggestion!r})" if suggestion and suggestion not in RESERVED_NAMES else ""

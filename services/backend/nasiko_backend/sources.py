@@ -45,7 +45,9 @@ class Limits:
 def _entry_parts(name: str) -> tuple[str, ...]:
     """The path components of a zip entry; refuses absolute and `..` paths."""
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise SourceRejected(400, f"zip entry {name!r} has an absolute path; zip the folder with relative paths")
+        raise SourceRejected(
+            400, f"zip entry {name!r} has an absolute path; zip the folder with relative paths"
+        )
     parts = tuple(p for p in name.replace("\\", "/").split("/") if p not in ("", "."))
     if ".." in parts:
         raise SourceRejected(400, f"zip entry {name!r} climbs out of the folder with '..'; remove it")
@@ -85,7 +87,9 @@ def _publish(staging: Path, destination: Path) -> Path:
 
 def _staging_dir(parent: Path) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=".incoming-", dir=parent))
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would hide the sources from a non-root reader
+    return staging
 
 
 def extract_zip(archive: BinaryIO, destination: Path, limits: Limits) -> Path:
@@ -99,13 +103,15 @@ def extract_zip(archive: BinaryIO, destination: Path, limits: Limits) -> Path:
         infos = [i for i in infos if _entry_parts(i.filename)[0] not in _IGNORED_TOP_LEVEL]
         if len(infos) > limits.max_entries:
             raise SourceRejected(
-                413, f"the zip has {len(infos)} entries, more than the limit of {limits.max_entries};"
+                413,
+                f"the zip has {len(infos)} entries, more than the limit of {limits.max_entries};"
                 " leave out generated folders (.venv, node_modules) with .dockerignore",
             )
         total = sum(i.file_size for i in infos)
         if total > limits.max_bytes:
             raise SourceRejected(
-                413, f"the zip expands to {total} bytes, more than the limit of {limits.max_bytes}",
+                413,
+                f"the zip expands to {total} bytes, more than the limit of {limits.max_bytes}",
             )
         entries = _strip_single_top_folder([(_entry_parts(i.filename), i) for i in infos])
         if not entries:
@@ -131,7 +137,8 @@ def _write_entries(zf: zipfile.ZipFile, root: Path, entries) -> list[Path]:
             link_target = zf.read(info).decode("utf-8", errors="replace")
             if PurePosixPath(link_target).is_absolute():
                 raise SourceRejected(
-                    400, f"link {'/'.join(parts)!r} points to the absolute path {link_target!r};"
+                    400,
+                    f"link {'/'.join(parts)!r} points to the absolute path {link_target!r};"
                     " links must stay inside the agent folder",
                 )
             pending_links.append((target, link_target))
@@ -160,7 +167,8 @@ def copy_directory(source: Path, destination: Path, limits: Limits) -> Path:
         count += len(dirs) + len(files)
         if count > limits.max_entries:
             raise SourceRejected(
-                413, f"{source} holds more than {limits.max_entries} files and folders;"
+                413,
+                f"{source} holds more than {limits.max_entries} files and folders;"
                 " remove generated folders (.venv, node_modules) or upload a zip",
             )
         size += sum(os.lstat(os.path.join(folder, f)).st_size for f in files)

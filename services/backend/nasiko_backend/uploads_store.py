@@ -40,8 +40,17 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
 async def record_upload(db: AsyncDatabase, **fields) -> dict:
     """Store a new upload document; `fields` must include upload_id and agent_name."""
     now = _now()
-    doc = {"status": "uploaded", "stage": "uploaded", "message": "", "url": "", "image": "",
-           "container_id": "", **fields, "created_at": now, "updated_at": now}
+    doc = {
+        "status": "uploaded",
+        "stage": "uploaded",
+        "message": "",
+        "url": "",
+        "image": "",
+        "container_id": "",
+        **fields,
+        "created_at": now,
+        "updated_at": now,
+    }
     await db[COLLECTION].insert_one(doc)
     return _public(doc)
 

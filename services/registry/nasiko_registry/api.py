@@ -10,7 +10,6 @@
 import asyncio
 
 from fastapi import APIRouter, HTTPException, Request
-
 from nasiko_service.health import Check, health_report
 
 from .card_store import CardState

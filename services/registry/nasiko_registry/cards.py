@@ -108,7 +108,8 @@ async def fetch_card(
         if response.status_code == 404:
             continue
         if response.status_code != 200:
-            invalid = invalid or CardResult("invalid", source=url, error=f"{url} answered {response.status_code}")
+            error = f"{url} answered {response.status_code}"
+            invalid = invalid or CardResult("invalid", source=url, error=error)
             continue
         try:
             data = response.json()

@@ -55,7 +55,9 @@ class Snapshot:
 
 
 class Registry:
-    def __init__(self, settings: RegistrySettings, *, docker_client: docker.DockerClient | None = None) -> None:
+    def __init__(
+        self, settings: RegistrySettings, *, docker_client: docker.DockerClient | None = None
+    ) -> None:
         self.settings = settings
         self.snapshot = Snapshot()
         self.docker = docker_client
@@ -72,10 +74,11 @@ class Registry:
         self._sync_lock = asyncio.Lock()
         self._publish_lock = asyncio.Lock()
         self._docker_backoff = Backoff()
-        self._docker_failed = False
+        self._docker_retry_in: float | None = None  # set while Docker fails
         self._last_sync_mono = 0.0
         self._tasks: list[asyncio.Task] = []
         self._watcher: EventWatcher | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -102,32 +105,32 @@ class Registry:
         def trigger() -> None:
             self._reason = reason
             self._trigger.set()
-        self._loop.call_soon_threadsafe(trigger)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(trigger)
 
     # --- sync ----------------------------------------------------------------
     async def _sync_loop(self) -> None:
         while True:
-            timeout = self._docker_backoff.current if self._docker_failed else self.settings.registry_resync_seconds
+            retrying = self._docker_retry_in is not None
+            timeout = self._docker_retry_in if retrying else self.settings.registry_resync_seconds
             try:
                 await asyncio.wait_for(self._trigger.wait(), timeout)
             except TimeoutError:
-                self._reason = "periodic resync"
+                self._reason = "retry after a Docker error" if retrying else "periodic resync"
             self._trigger.clear()
             wait = self._last_sync_mono + self.settings.registry_min_sync_interval_seconds - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             await self.sync(self._reason)
 
-    def _ensure_docker(self) -> docker.DockerClient:
+    def _list(self) -> list[dict]:
         if self.docker is None:
             self.docker = docker.from_env(version="auto")
-        if self._watcher is None:
+        containers = list_containers(self.docker)
+        if self._watcher is None:  # follow events once Docker has answered
             self._watcher = EventWatcher(self.docker, self.settings.agent_network, self.request_sync)
             self._watcher.start()
-        return self.docker
-
-    def _list(self) -> list[dict]:
-        return list_containers(self._ensure_docker())
+        return containers
 
     async def sync(self, reason: str = "requested") -> dict:
         """Re-list the agents and rebuild everything from that list."""
@@ -138,13 +141,15 @@ class Registry:
             try:
                 containers = await asyncio.to_thread(self._list)
             except Exception as exc:  # Docker down or refusing: keep the last state
-                self._docker_failed = True
+                self._docker_retry_in = self._docker_backoff.next()
                 snap.last_sync_ok = False
-                snap.last_sync_error = f"cannot list containers from Docker: {exc}; keeping the last known agents"
+                snap.last_sync_error = (
+                    f"cannot list containers from Docker: {exc}; keeping the last known agents"
+                )
                 log.error("sync failed (%s): %s (retry in %.1fs)", reason, snap.last_sync_error,
-                          self._docker_backoff.next())
+                          self._docker_retry_in)
                 return self.sync_result()
-            self._docker_failed = False
+            self._docker_retry_in = None
             self._docker_backoff.reset()
 
             selection = select_agents(containers, self.settings.agent_network)
@@ -160,11 +165,14 @@ class Registry:
             plan = plan_routes([RouteTarget(a.name, a.container_name, a.labels.port) for a in candidates])
             excluded.update(plan.excluded)
             routed_names = {t.name for t in plan.routed}
+            before = ([a.container_id for a in snap.agents], dict(snap.excluded))
             self._apply([a for a in candidates if a.name in routed_names], excluded)
             snap.last_sync_ok, snap.last_sync_error = True, ""
             self.cards.refresh(snap.agents, retry_failed=reason == "periodic resync")
             self._publish_wanted.set()
-            log.info("sync (%s): %d agent(s) routed, %d left out", reason, len(snap.agents), len(excluded))
+            changed = before != ([a.container_id for a in snap.agents], snap.excluded)
+            log.log(logging.INFO if changed else logging.DEBUG, "sync (%s): routed %s; left out %s",
+                    reason, [a.name for a in snap.agents] or "none", excluded or "none")
             return self.sync_result()
 
     def _apply(self, agents: list[Candidate], excluded: dict[str, str]) -> None:

@@ -11,6 +11,7 @@ Docker error, and every (re)connect triggers a resync, since events may have
 been missed while disconnected.
 """
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -67,10 +68,10 @@ class EventWatcher:
         self._stop.set()
         stream = self._stream
         if stream is not None:
-            try:
-                stream.close()  # unblocks the thread waiting on the stream
-            except Exception:  # closing a broken stream may fail in any way
-                pass
+            # Unblocks the thread waiting on the stream; a broken stream may
+            # fail to close in any way.
+            with contextlib.suppress(Exception):
+                stream.close()
         self._thread.join(timeout=5)
 
     def _run(self) -> None:

@@ -127,7 +127,8 @@ class KongAdmin:
                 url, params={"check_hash": "1", "flatten_errors": "1"}, json={"config": text}
             )
         except httpx.HTTPError as exc:
-            return PushResult("unreachable", message=f"Kong admin API at {self.admin_url} did not answer: {exc}")
+            message = f"Kong admin API at {self.admin_url} did not answer: {exc}"
+            return PushResult("unreachable", message=message)
         code = response.status_code
         if code == 201:
             return PushResult("applied", code, "Kong applied the new config")

@@ -4,10 +4,10 @@
     create_app(RegistrySettings(...))          # tests: explicit settings
 """
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-
 from nasiko_service.logs import configure_logging
 
 from .api import router
@@ -21,6 +21,8 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure_logging(settings.log_level)
+        # One line per card fetch and Kong push would drown the useful lines.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         app.state.registry = Registry(settings)
         await app.state.registry.start()
         yield

@@ -86,7 +86,7 @@ def agent_service(target: RouteTarget) -> dict:
                 "name": target.name,
                 "paths": guarded_paths(f"/{target.name}"),
                 "strip_path": True,
-                "tags": tags,
+                "tags": list(tags),  # a copy: shared lists would dump as YAML anchors
             }
         ],
     }
@@ -102,7 +102,8 @@ def platform_services() -> list[dict]:
                 "url": route.url,
                 "tags": [PLATFORM_TAG],
                 "routes": [
-                    {"name": route.name, "paths": paths, "strip_path": route.strip_path, "tags": [PLATFORM_TAG]}
+                    {"name": route.name, "paths": paths, "strip_path": route.strip_path,
+                     "tags": [PLATFORM_TAG]}
                 ],
             }
         )

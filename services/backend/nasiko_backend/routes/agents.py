@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 
 from .. import deployments, registry_store, uploads_store
 from ..deps import DbDep, RedisDep, SettingsDep
-from ..sources import Limits, SourceRejected, copy_directory, extract_zip
+from ..sources import SourceRejected, copy_directory, extract_zip
 from .orchestration import valid_name
 
 router = APIRouter(prefix="/agents", tags=["agents"])
@@ -26,8 +26,12 @@ class DirectoryUpload(BaseModel):
     deploy: bool = False
 
 
-def _limits(settings) -> Limits:
-    return Limits(max_entries=settings.max_upload_entries, max_bytes=settings.max_upload_bytes)
+def _not_stored(settings, exc: OSError) -> HTTPException:
+    return HTTPException(
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        detail=f"the backend cannot store the upload in {settings.uploads_dir}: {exc.strerror or exc};"
+        " the uploads volume must be writable by the backend (see GET /api/v1/healthcheck)",
+    )
 
 
 def _too_large(settings) -> HTTPException:
@@ -38,17 +42,28 @@ def _too_large(settings) -> HTTPException:
     )
 
 
-async def _stored(db, redis, settings, *, name: str, path: Path, upload_id: str, upload_type: str,
-                  deploy: bool) -> dict:
+async def _stored(
+    db, redis, settings, *, name: str, path: Path, upload_id: str, upload_type: str, deploy: bool
+) -> dict:
     await uploads_store.record_upload(
-        db, upload_id=upload_id, agent_name=name, agent_path=str(path), upload_type=upload_type,
+        db,
+        upload_id=upload_id,
+        agent_name=name,
+        agent_path=str(path),
+        upload_type=upload_type,
         owner_id="local",
     )
     body = {"agent_name": name, "upload_id": upload_id, "agent_path": str(path), "status": "uploaded"}
     if deploy:
         body |= await deployments.queue_deployment(
-            redis, db, settings, agent_name=name, agent_path=str(path), upload_id=upload_id,
-            upload_type=upload_type, new_document=False,
+            redis,
+            db,
+            settings,
+            agent_name=name,
+            agent_path=str(path),
+            upload_id=upload_id,
+            upload_type=upload_type,
+            new_document=False,
         )
     return body
 
@@ -64,18 +79,25 @@ async def upload_zip(request: Request, redis: RedisDep, db: DbDep, settings: Set
         name = valid_name(str(form.get("agent_name") or ""))
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="send the zip in the multipart field 'file'")
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST, detail="send the zip in the multipart field 'file'"
+            )
         if (upload.size or 0) > settings.max_upload_bytes:
             raise _too_large(settings)
         upload_id = deployments.new_upload_id()
         destination = settings.uploads_dir / name / upload_id
         try:
-            path = await asyncio.to_thread(extract_zip, upload.file, destination, _limits(settings))
+            path = await asyncio.to_thread(
+                extract_zip, upload.file, destination, deployments.upload_limits(settings)
+            )
         except SourceRejected as exc:
             raise HTTPException(exc.status_code, detail=exc.message) from None
+        except OSError as exc:
+            raise _not_stored(settings, exc) from exc
         deploy = str(form.get("deploy") or "").lower() in _TRUE
-    return await _stored(db, redis, settings, name=name, path=path, upload_id=upload_id,
-                         upload_type="zip", deploy=deploy)
+    return await _stored(
+        db, redis, settings, name=name, path=path, upload_id=upload_id, upload_type="zip", deploy=deploy
+    )
 
 
 @router.post("/upload-directory", status_code=status.HTTP_201_CREATED)
@@ -89,16 +111,29 @@ async def upload_directory(body: DirectoryUpload, redis: RedisDep, db: DbDep, se
     upload_id = deployments.new_upload_id()
     destination = settings.uploads_dir / name / upload_id
     try:
-        path = await asyncio.to_thread(copy_directory, source, destination, _limits(settings))
+        path = await asyncio.to_thread(
+            copy_directory, source, destination, deployments.upload_limits(settings)
+        )
     except SourceRejected as exc:
         raise HTTPException(exc.status_code, detail=exc.message) from None
-    return await _stored(db, redis, settings, name=name, path=path, upload_id=upload_id,
-                         upload_type="directory", deploy=body.deploy)
+    except OSError as exc:
+        raise _not_stored(settings, exc) from exc
+    return await _stored(
+        db,
+        redis,
+        settings,
+        name=name,
+        path=path,
+        upload_id=upload_id,
+        upload_type="directory",
+        deploy=body.deploy,
+    )
 
 
 @router.delete("/{agent_name}", status_code=status.HTTP_202_ACCEPTED)
-async def remove_agent(agent_name: str, redis: RedisDep, db: DbDep, settings: SettingsDep,
-                       purge_uploads: bool = False) -> dict:
+async def remove_agent(
+    agent_name: str, redis: RedisDep, db: DbDep, settings: SettingsDep, purge_uploads: bool = False
+) -> dict:
     """Queue removal of the agent's container (the worker does it) and drop its
     registry record; `purge_uploads=true` also deletes its stored sources."""
     name = valid_name(agent_name)

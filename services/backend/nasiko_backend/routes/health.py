@@ -1,8 +1,13 @@
-"""GET /healthcheck: MongoDB and Redis are required; the registry is optional."""
+"""GET /healthcheck: MongoDB, Redis and a writable uploads folder are
+required; the registry is optional."""
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
 
 import httpx
 from fastapi import APIRouter, Request
-
 from nasiko_service.health import Check, health_report
 from nasiko_service.mongo import mongo_probe
 
@@ -17,6 +22,22 @@ def _registry_probe(url: str):
     return probe
 
 
+def _uploads_probe(folder: Path):
+    def writable() -> None:
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(
+                f"{folder} is not writable by uid {os.getuid()}: recreate the uploads volume"
+                " (docker volume rm nasiko_agent-uploads) or fix its owner"
+            )
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+
+    async def probe() -> None:
+        await asyncio.to_thread(writable)
+
+    return probe
+
+
 @router.get("/healthcheck")
 async def healthcheck(request: Request):
     state = request.app.state
@@ -25,6 +46,7 @@ async def healthcheck(request: Request):
         [
             Check("mongodb", mongo_probe(state.mongo)),
             Check("redis", state.redis.ping),
+            Check("uploads", _uploads_probe(state.settings.uploads_dir)),
             Check("registry", _registry_probe(state.settings.registry_url), required=False),
         ],
     )

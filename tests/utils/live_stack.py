@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the real stack in the real engine.
+"""Fixtures for tests that run the real stack in the real engine (e2e, bench, smoke).
 
 Which env file: NASIKO_TEST_CONFIG if set; else, on a machine provisioned
 for offline use (the nasiko-offline images exist), scripts/ci/offline.env;

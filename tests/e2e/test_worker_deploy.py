@@ -1,0 +1,188 @@
+"""The worker against the real Docker engine: deploy, cache, rebuild, replace, fail clearly."""
+
+import threading
+
+import docker
+import httpx
+import pytest
+import redis
+
+from orchestrator.compose_policy import RunOptions
+from orchestrator.deploy import Deployer
+from orchestrator.readiness import agent_address
+from orchestrator.runner import AgentRunner
+from orchestrator.status import METRICS_KEY, status_key
+from orchestrator.worker import docker_client, redis_client
+from tests.orchestrator.agents import (  # noqa: F401  (fixtures)
+    agent_network,
+    engine,
+    events_of,
+    make_agent,
+    send_deploy,
+    start_worker,
+    uploads,
+    wait_result,
+    worker_settings,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def deployer(worker_settings):
+    client, docker_engine = redis_client(worker_settings), docker_client()
+    deployer = Deployer(worker_settings, client, docker_engine)
+    yield deployer
+    deployer.close()
+    client.close()
+    docker_engine.close()
+
+
+@pytest.fixture
+def client(worker_settings):
+    connection = redis.Redis.from_url(worker_settings.REDIS_URL, decode_responses=True)
+    yield connection
+    connection.close()
+
+
+def agent_url(engine, name, network):
+    return f"http://{agent_address(engine.containers.get(name), network)}:5000"
+
+
+def test_deploy_through_the_stream_runs_the_agent_on_the_network_and_serves_its_card(
+        make_agent, start_worker, client, engine, agent_network):
+    agent = make_agent()
+    worker = start_worker()
+    upload_id = send_deploy(client, agent, agent.upload())
+
+    result = wait_result(client, agent.name, upload_id)
+
+    assert result["status"] == "running", result["message"] + worker.log()
+    status = client.hgetall(status_key(agent.name))
+    assert status["status"] == "running" and status["upload_id"] == upload_id
+    assert status["url"] == f"http://localhost:9100/{agent.name}/"
+    container = engine.containers.get(agent.name)
+    assert container.id == status["container_id"] and container.status == "running"
+    assert agent_network in container.attrs["NetworkSettings"]["Networks"]
+    assert container.labels["nasiko.agent"] == agent.name
+    assert container.labels["nasiko.port"] == "5000"
+    assert container.labels["nasiko.managed-by"] == "nasiko-worker"
+    assert container.labels["nasiko.image"] == status["image"]
+    assert status["image"].endswith(":" + container.labels["nasiko.content-hash"][:16])
+    assert container.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    base = agent_url(engine, agent.name, agent_network)
+    assert httpx.get(f"{base}/.well-known/agent-card.json").json()["name"] == "tiny"
+    # Runtime settings reach the agent; they are not part of the image.
+    assert httpx.get(f"{base}/health").json()["model"] == "stub-model"
+    assert "OPENAI_MODEL" not in str(engine.images.get(status["image"]).attrs["Config"]["Env"])
+    kinds = [e["kind"] for e in events_of(client, agent.name, upload_id)]
+    assert "log" in kinds and kinds[-1] == "result"
+    assert client.xpending("orchestration:commands", "orchestrator")["pending"] == 0
+    assert worker.alive()
+
+
+def test_redeploying_unchanged_sources_builds_nothing_and_keeps_the_container(make_agent, deployer, client):
+    agent = make_agent()
+    first = deployer.deploy(agent.name, str(agent.upload()), "first")
+    second = deployer.deploy(agent.name, str(agent.upload()), "second")  # same content, new upload folder
+
+    assert first.status == second.status == "running"
+    assert first.built and not second.built
+    assert second.image == first.image and second.container_id == first.container_id and second.container_kept
+    second_events = events_of(client, agent.name, "second")
+    assert not [e for e in second_events if e["kind"] == "log" and e["message"].startswith("Step ")]
+    assert any(e["stage"] == "reused" for e in second_events)
+    assert client.hgetall(METRICS_KEY) == {"builds": "1", "cache_hits": "1", "deployments_running": "2"}
+
+
+def test_a_source_only_change_rebuilds_reusing_the_dependency_layer(make_agent, deployer, client, engine,
+                                                                     agent_network):
+    agent = make_agent()
+    first = deployer.deploy(agent.name, str(agent.upload()), "first")
+    changed = deployer.deploy(agent.name, str(agent.upload(greeting="changed greeting")), "changed")
+
+    assert changed.status == "running" and changed.built and changed.image != first.image
+    lines = [e["message"] for e in events_of(client, agent.name, "changed") if e["kind"] == "log"]
+    pip_step = next(i for i, line in enumerate(lines) if "RUN pip install" in line)
+    assert lines[pip_step + 1].strip().startswith("---> Using cache"), lines[pip_step:pip_step + 3]
+    assert changed.container_id != first.container_id
+    assert httpx.get(f"{agent_url(engine, agent.name, agent_network)}/health").json()["greeting"] == \
+        "changed greeting"
+
+
+def test_ten_redeploys_in_a_row_give_ten_successes_and_one_container(make_agent, start_worker, client, engine):
+    agent = make_agent()
+    versions = [agent.upload(greeting="version a"), agent.upload(greeting="version b")]
+    start_worker()
+    # Alternating content: every deployment replaces the previous container.
+    upload_ids = [send_deploy(client, agent, versions[i % 2]) for i in range(10)]
+
+    results = [wait_result(client, agent.name, upload_id) for upload_id in upload_ids]
+
+    assert [r["status"] for r in results] == ["running"] * 10, [r["message"] for r in results]
+    assert len(engine.containers.list(all=True, filters={"label": f"nasiko.agent={agent.name}"})) == 1
+
+
+def test_concurrent_replacements_tolerate_engine_races_and_leave_one_container(make_agent, deployer, engine):
+    agent = make_agent()
+    report = deployer.deploy(agent.name, str(agent.upload()), "base")
+    runner = AgentRunner(engine, deployer.settings.DOCKER_NETWORK)
+    errors = []
+
+    def replace(index):
+        try:  # distinct hashes: each call must replace whatever is there
+            runner.ensure_container(agent.name, report.image, f"hash-{index}", {}, RunOptions())
+        except Exception as exc:  # collected: an assert inside a thread would be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replace, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    assert len(engine.containers.list(all=True, filters={"label": f"nasiko.agent={agent.name}"})) == 1
+
+
+def test_a_failing_build_step_fails_the_deployment_with_the_engine_message_and_caches_nothing(
+        make_agent, deployer, engine):
+    agent = make_agent(extra_run=f"RUN echo {agent_marker()} && exit 3")
+    report = deployer.deploy(agent.name, str(agent.upload()), "broken")
+
+    assert report.status == "failed"
+    assert "returned a non-zero code: 3" in report.message
+    with pytest.raises(docker.errors.ImageNotFound):
+        engine.images.get(deployer.builder.image_ref(agent.name, report.content_hash))
+    assert engine.containers.list(all=True, filters={"label": f"nasiko.agent={agent.name}"}) == []
+
+
+def test_an_agent_that_exits_at_start_fails_with_its_exit_code_and_last_log_lines(make_agent, deployer):
+    agent = make_agent(command=["python", "-c", "import sys; print('cannot start: no config'); sys.exit(4)"])
+    report = deployer.deploy(agent.name, str(agent.upload()), "crash")
+
+    assert report.status == "failed"
+    assert "exited with code 4" in report.message
+    assert "cannot start: no config" in report.message
+
+
+def test_an_invalid_folder_is_a_recorded_failure_not_a_retry(make_agent, deployer, client):
+    agent = make_agent()
+    folder = agent.upload()
+    (folder / "AgentCard.json").write_text("{}")
+    report = deployer.deploy(agent.name, str(folder), "invalid")
+
+    assert report.status == "failed" and "lacks required AgentCard fields" in report.message
+    assert client.hget(status_key(agent.name), "status") == "failed"
+
+
+def test_sources_outside_the_uploads_folder_are_refused(make_agent, deployer, tmp_path):
+    agent = make_agent()
+    report = deployer.deploy(agent.name, str(tmp_path), "outside")
+    assert report.status == "failed" and "outside" in report.message and "UPLOADS_DIR" in report.message
+
+
+def agent_marker() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
