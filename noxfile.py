@@ -33,13 +33,14 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def smoke(session: nox.Session) -> None:
     """The smoke checklist against a running stack (`-- --start` brings one up and down)."""
-    _pytest(session, "tests/smoke", "--smoke", "-p", "no:cacheprovider")
+    session.install("-r", "requirements.txt")
+    session.run("python", "-m", "nasiko_local.smoke", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks: each figure printed with its ratio to a baseline measured in the same run."""
-    _pytest(session, "tests/bench", "--bench", "-s", "-p", "no:randomly")
+    _pytest(session, "tests/bench", "--bench", "-s")
 
 
 @nox.session(python=PYTHON)

@@ -11,7 +11,7 @@ import sys
 
 from invoke import Context, Exit, task
 
-from nasiko_local import console, stack
+from nasiko_local import console, deploy, endpoints, stack
 from nasiko_local.errors import NasikoError
 
 CONFIG_HELP = "env file to use (default: first of .nasiko.env, .nasiko-local.env, .env)"
@@ -85,14 +85,14 @@ def status(c: Context, config=None, json=False, dev=False):
 
 
 @task(iterable=["service"], help={"config": CONFIG_HELP, "service": "service or agent (repeat, or comma-separate)",
-                                  "follow": "keep following", "tail": "lines from the end of each log",
+                                  "follow": "keep following", "n": "only the last N lines of each log",
                                   "timestamps": "show timestamps"})
 @friendly_errors
-def logs(c: Context, service=None, follow=False, tail=None, timestamps=False, config=None):
-    """Show the logs of the stack, some services, or one agent."""
+def logs(c: Context, service=None, follow=False, n=None, timestamps=False, config=None):
+    """Show the logs of the stack, some services (-s NAME), or one agent."""
     project = stack.load_stack(config)
     command = stack.logs_command(project, _services(service), follow=follow,
-                                 tail=int(tail) if tail is not None else None, timestamps=timestamps)
+                                 tail=int(n) if n is not None else None, timestamps=timestamps)
     raise Exit(code=stack.run_attached(command))
 
 
@@ -126,3 +126,40 @@ def push(c: Context, service=None, config=None):
     """Publish the platform images to NASIKO_REGISTRY_URL (others then start with --no-build)."""
     images = stack.push_images(stack.load_stack(config), console.ConsoleReporter(), _services(service))
     console.console.print("pushed: " + ", ".join(images))
+
+
+@task(help={"name": "agent name (a DNS label); the folder defaults to agents/NAME",
+            "path": "agent folder (default: agents/NAME)", "config": CONFIG_HELP,
+            "timeout": "seconds to wait for the agent to be ready", "json": "print the result as JSON"})
+@friendly_errors
+def deploy_agent(c: Context, name, path=None, config=None, timeout=1800, json=False):
+    """Deploy an agent folder into the running stack and follow it until it is ready."""
+    project = stack.load_stack(config)
+    display = None if json else console.DeployProgress(name)
+    try:
+        result = deploy.deploy_agent(name, path, backend_url=endpoints.backend_url(project.compose),
+                                     gateway_url=endpoints.gateway_url(project.compose, display=True),
+                                     registry_url=endpoints.service_url(project.compose, "kong-service-registry",
+                                                                        display=True),
+                                     agents_dir=stack.ROOT / "agents", on_event=display, timeout=float(timeout))
+    except deploy.DeployFailed as failure:
+        if json:
+            print(jsonlib.dumps(failure.result.to_dict()))
+        raise
+    if json:
+        print(jsonlib.dumps(result.to_dict()))
+    else:
+        console.print_deployed(result)
+
+
+@task(help={"name": "agent name", "config": CONFIG_HELP, "json": "print the result as JSON"})
+@friendly_errors
+def remove_agent(c: Context, name, config=None, json=False):
+    """Remove a deployed agent: its container, its route and its registry record."""
+    project = stack.load_stack(config)
+    result = deploy.remove_agent(name, backend_url=endpoints.backend_url(project.compose),
+                                 on_event=None if json else console.DeployProgress(name))
+    if json:
+        print(jsonlib.dumps(result.to_dict()))
+    else:
+        console.console.print(f"[green]removed[/] {name} ({result.duration_s:.1f}s)")

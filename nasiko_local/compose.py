@@ -101,7 +101,8 @@ class ComposeConfig:
             for entry in spec.get("ports", []):
                 if entry.get("published"):
                     ports.append(
-                        PublishedPort(name, entry.get("host_ip") or "0.0.0.0", int(entry["published"]), int(entry["target"]))
+                        PublishedPort(name, entry.get("host_ip") or "0.0.0.0", int(entry["published"]),
+                                      int(entry["target"]))
                     )
         return ports
 

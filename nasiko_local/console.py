@@ -2,6 +2,7 @@
 
 import json
 import sys
+import time
 
 from rich.console import Console
 from rich.markup import escape
@@ -73,3 +74,32 @@ def print_error(error: NasikoError, as_json: bool = False) -> None:
     errors.print(f"[bold red]error:[/] {escape(error.message)}")
     if error.hint:
         errors.print(f"[bold]hint:[/] {escape(error.hint)}")
+
+
+class DeployProgress:
+    """Live deploy progress: one line per stage, a dim tail of build-log lines."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.started = time.monotonic()
+
+    def __call__(self, event: dict) -> None:
+        elapsed = time.monotonic() - self.started
+        kind, message = event.get("kind"), escape(str(event.get("message", "")))
+        if kind == "log":
+            if message.strip():
+                console.print(f"    [dim]{message.rstrip()[:200]}[/]")
+        elif kind == "result":
+            style = "green" if event.get("status") == "running" else "red"
+            console.print(f"[{style}]{event.get('status')}[/] {message} [dim]{elapsed:5.1f}s[/]")
+        else:
+            console.print(f"[bold cyan]>[/] {event.get('stage', '')}: {message} [dim]{elapsed:5.1f}s[/]")
+
+
+def print_deployed(result) -> None:
+    console.print(f"\n[green]{escape(result.name)} is running[/] ({result.duration_s:.1f}s)")
+    console.print(f"  gateway:  {result.url}")
+    console.print(f"  card:     {result.url}.well-known/agent-card.json")
+    console.print(f"  registry: {result.registry_url}")
+    if result.image:
+        console.print(f"  image:    {result.image}")

@@ -44,13 +44,7 @@ DEFAULT_GATEWAY_URL = "http://localhost:9100"
 DEFAULT_REGISTRY_URL = "http://localhost:8080"
 # Files the worker reads outside the build context: always uploaded, even when
 # .dockerignore keeps them out of the image.
-CONTRACT_FILES = (
-    "Dockerfile",
-    ".dockerignore",
-    "AgentCard.json",
-    "docker-compose.yml",
-    "docker-compose.yaml",
-)
+CONTRACT_FILES = ("Dockerfile", ".dockerignore", "AgentCard.json", "docker-compose.yml", "docker-compose.yaml")
 LOG_TAIL = 20
 POLL_WAIT_SECONDS = 20
 
@@ -97,7 +91,7 @@ def _call(method: str, url: str, **kwargs) -> requests.Response:
     except requests.Timeout as exc:
         raise NasikoError(
             f"the backend did not answer in time ({url})",
-            hint="check it with `invoke status` and `invoke logs nasiko-backend`",
+            hint="check it with `invoke status` and `invoke logs -s nasiko-backend`",
         ) from exc
 
 
@@ -112,7 +106,7 @@ def _refused(response: requests.Response, what: str) -> NasikoError:
         400: "fix the agent folder as the message says",
         404: "check the agent name (`invoke status` lists deployed agents)",
     }
-    hint = hints.get(response.status_code, "see `invoke logs nasiko-backend`")
+    hint = hints.get(response.status_code, "see `invoke logs -s nasiko-backend`")
     return NasikoError(f"{what} refused (HTTP {response.status_code}): {detail}", hint=hint)
 
 
@@ -198,7 +192,7 @@ def follow_events(
             return outcome
     raise NasikoError(
         f"no result for {name} after {timeout:.0f}s (deployment {upload_id})",
-        hint="is the worker running? check `invoke status` and `invoke logs nasiko-worker`",
+        hint="is the worker running? check `invoke status` and `invoke logs -s nasiko-worker`",
     )
 
 
@@ -320,7 +314,7 @@ def remove_agent(
         if result.status == "failed":
             raise NasikoError(
                 f"removal of {name} failed: {result.message}",
-                hint="see `invoke logs nasiko-worker`; `invoke down` removes every agent",
+                hint="see `invoke logs -s nasiko-worker`; `invoke down` removes every agent",
             )
     result.duration_s = round(time.monotonic() - started, 2)
     return result

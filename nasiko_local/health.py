@@ -35,7 +35,8 @@ def _error(client: docker.DockerClient, project: str, state: ContainerState, rea
     container = project_containers(client, project).get(state.name)
     logs = last_log_lines(container)
     detail = f"\n--- last log lines of {state.container} ---\n{logs}" if logs else ""
-    return NasikoError(f"{reason}{detail}", hint=f"see `invoke logs {state.name}`; fix, then `invoke restart {state.name}`")
+    return NasikoError(f"{reason}{detail}",
+                       hint=f"see `invoke logs -s {state.name}`; fix, then `invoke restart --service {state.name}`")
 
 
 def _check_starter(starter: tuple[subprocess.Popen, Path] | None) -> bool:

@@ -269,7 +269,7 @@ def _require_running(stack: Stack, service: str) -> None:
         if not project_containers(stack.client, stack.compose.project):
             raise NasikoError("the stack is not running", hint="start it with `invoke up`")
         raise NasikoError(f"{service} is not running (state: {state.state})",
-                          hint=f"see `invoke logs {service}`, then `invoke restart {service}`")
+                          hint=f"see `invoke logs -s {service}`, then `invoke restart --service {service}`")
 
 
 def logs_command(stack: Stack, services: list[str], *, follow: bool = False, tail: int | None = None,
@@ -281,7 +281,7 @@ def logs_command(stack: Stack, services: list[str], *, follow: bool = False, tai
     if len(services) == 1 and services[0] in agent_names:
         return ["docker", "logs", *options, agent_names[services[0]]]
     if any(s in agent_names for s in services):
-        raise NasikoError("show an agent's logs on their own", hint="e.g. `invoke logs crewai`")
+        raise NasikoError("show an agent's logs on their own", hint="e.g. `invoke logs -s crewai`")
     stack.resolve(services)
     if not project_containers(stack.client, stack.compose.project):
         raise NasikoError("the stack is not running: there are no logs to show", hint="start it with `invoke up`")

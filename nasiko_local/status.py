@@ -11,6 +11,7 @@ import docker
 
 from .compose import Compose
 from .containers import AGENT_LABEL, ContainerState, agent_containers, service_states, state_of
+from .endpoints import gateway_url
 
 SCHEMA = "nasiko.status/v1"
 
@@ -69,8 +70,7 @@ def _row(kind: str, state: ContainerState, port, url: str | None, image: str | N
                round(uptime, 1) if uptime is not None else None, state.container)
 
 
-def collect_status(compose: Compose, client: docker.DockerClient, profiles: list[str],
-                   gateway_url: str = "http://localhost:9100") -> StackStatus:
+def collect_status(compose: Compose, client: docker.DockerClient, profiles: list[str]) -> StackStatus:
     enabled = compose.services(profiles)
     states = service_states(client, compose.project, enabled)
     rows = []
@@ -84,8 +84,9 @@ def collect_status(compose: Compose, client: docker.DockerClient, profiles: list
             continue
         rows.append(_row("service", states[name], port.port if port else None, url or None, compose.config.image(name)))
     agents = []
+    gateway = gateway_url(compose, display=True)
     for container in agent_containers(client):
         name = container.labels[AGENT_LABEL]
-        agents.append(_row("agent", state_of(name, container), None, f"{gateway_url}/{name}/", None))
+        agents.append(_row("agent", state_of(name, container), None, f"{gateway}/{name}/", None))
     return StackStatus(compose.project, str(compose.env.path) if compose.env.path else None,
                        datetime.now(UTC).isoformat(timespec="seconds"), rows, sorted(agents, key=lambda r: r.name))

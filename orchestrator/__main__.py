@@ -8,8 +8,9 @@ from .worker import run_worker
 
 def main() -> None:
     settings = WorkerSettings()
-    logging.basicConfig(level=settings.LOG_LEVEL.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        level=settings.LOG_LEVEL.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
     run_worker(settings)
 
 

@@ -107,8 +107,15 @@ class ImageBuilder:
             # reassembles objects split across chunks. The HTTP read timeout
             # bounds a silent step; the deadline check bounds the whole build.
             chunks = self.api.build(
-                fileobj=archive, custom_context=True, dockerfile="Dockerfile", rm=True,
-                forcerm=True, network_mode="host", labels=labels, decode=False, timeout=timeout,
+                fileobj=archive,
+                custom_context=True,
+                dockerfile="Dockerfile",
+                rm=True,
+                forcerm=True,
+                network_mode="host",
+                labels=labels,
+                decode=False,
+                timeout=timeout,
             )
             try:
                 for item in parse_build_stream(chunks):
@@ -124,7 +131,10 @@ class ImageBuilder:
                         )
             except docker.errors.APIError as exc:
                 raise BuildFailed(f"the engine refused the build: {exc.explanation or exc}") from exc
-            except (OSError, urllib3.exceptions.HTTPError) as exc:  # read timeout on a silent step, or a dropped connection
+            except (
+                OSError,
+                urllib3.exceptions.HTTPError,
+            ) as exc:  # read timeout on a silent step, or a dropped connection
                 if time.monotonic() > deadline:
                     raise BuildTimedOut(
                         f"the build took longer than {timeout:.0f}s: raise WORKER_BUILD_TIMEOUT_SECONDS"
@@ -146,4 +156,6 @@ class ImageBuilder:
 
     def _tag_alias(self, image_id: str, agent_name: str) -> None:
         if self.settings.AGENT_IMAGE_TAG:
-            self.api.tag(image_id, self.image_repository(agent_name), self.settings.AGENT_IMAGE_TAG, force=True)
+            self.api.tag(
+                image_id, self.image_repository(agent_name), self.settings.AGENT_IMAGE_TAG, force=True
+            )

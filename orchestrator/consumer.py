@@ -103,8 +103,9 @@ class StreamConsumer:
         entries: list[Entry] = []
         last_id = "0"
         while True:
-            reply = self.redis.xreadgroup(self.config.group, self.config.consumer,
-                                          {self.config.stream: last_id}, count=100)
+            reply = self.redis.xreadgroup(
+                self.config.group, self.config.consumer, {self.config.stream: last_id}, count=100
+            )
             batch = reply[0][1] if reply else []
             if not batch:
                 return entries
@@ -121,8 +122,14 @@ class StreamConsumer:
         cursor = "0-0"
         min_idle = int(self.config.claim_idle_seconds * 1000)
         while True:
-            reply = self.redis.xautoclaim(self.config.stream, self.config.group, self.config.consumer,
-                                          min_idle_time=min_idle, start_id=cursor, count=100)
+            reply = self.redis.xautoclaim(
+                self.config.stream,
+                self.config.group,
+                self.config.consumer,
+                min_idle_time=min_idle,
+                start_id=cursor,
+                count=100,
+            )
             cursor, claimed = reply[0], reply[1]
             deleted = reply[2] if len(reply) > 2 else []
             entries.extend((entry_id, fields) for entry_id, fields in claimed if fields)
@@ -161,8 +168,12 @@ class StreamConsumer:
             except redis.ResponseError as exc:
                 if not _stream_gone(exc):
                     raise
-                log.warning("stream %s or group %s is gone (%s): recreating the group at 0",
-                            self.config.stream, self.config.group, exc)
+                log.warning(
+                    "stream %s or group %s is gone (%s): recreating the group at 0",
+                    self.config.stream,
+                    self.config.group,
+                    exc,
+                )
                 self.ensure_group()
             except redis.ConnectionError as exc:
                 log.warning("Redis unreachable (%s); retrying", exc)
@@ -170,8 +181,13 @@ class StreamConsumer:
         self._drain()
 
     def _read_new(self, count: int) -> list[Entry]:
-        reply = self.redis.xreadgroup(self.config.group, self.config.consumer, {self.config.stream: ">"},
-                                      count=count, block=self.config.block_ms)
+        reply = self.redis.xreadgroup(
+            self.config.group,
+            self.config.consumer,
+            {self.config.stream: ">"},
+            count=count,
+            block=self.config.block_ms,
+        )
         return [(entry_id, fields) for entry_id, fields in (reply[0][1] if reply else [])]
 
     def _retry_until_ready(self, stop: threading.Event, step: Callable[[], None]) -> None:
@@ -188,23 +204,32 @@ class StreamConsumer:
     def _keep_alive(self) -> None:
         ids = list(self._inflight)
         if ids:
-            self.redis.xclaim(self.config.stream, self.config.group, self.config.consumer,
-                              min_idle_time=0, message_ids=ids, justid=True)
+            self.redis.xclaim(
+                self.config.stream,
+                self.config.group,
+                self.config.consumer,
+                min_idle_time=0,
+                message_ids=ids,
+                justid=True,
+            )
 
     def _drain(self) -> None:
         deadline = time.monotonic() + self.config.shutdown_grace_seconds
         for thread in list(self._inflight.values()):
             thread.join(max(0.0, deadline - time.monotonic()))
         if self._inflight:
-            log.warning("stopping with %d job(s) unfinished; they stay pending and are resumed at restart",
-                        len(self._inflight))
+            log.warning(
+                "stopping with %d job(s) unfinished; they stay pending and are resumed at restart",
+                len(self._inflight),
+            )
 
     # --- one entry ---------------------------------------------------------------
     def _dispatch(self, entry_id: str, fields: dict[str, str]) -> None:
         if entry_id in self._inflight:
             return
-        thread = threading.Thread(target=self.process, args=(entry_id, fields), daemon=True,
-                                  name=f"job-{entry_id}")
+        thread = threading.Thread(
+            target=self.process, args=(entry_id, fields), daemon=True, name=f"job-{entry_id}"
+        )
         with self._inflight_lock:
             self._inflight[entry_id] = thread
         thread.start()
@@ -215,8 +240,13 @@ class StreamConsumer:
             deliveries = self._deliveries(entry_id)
             if deliveries > self.config.max_deliveries:
                 # Only reachable when workers died while handling it, N times over.
-                self.dead_letter(entry_id, fields, f"delivered {deliveries} times without an outcome "
-                                 "(the worker stopped while handling it each time)", deliveries)
+                self.dead_letter(
+                    entry_id,
+                    fields,
+                    f"delivered {deliveries} times without an outcome "
+                    "(the worker stopped while handling it each time)",
+                    deliveries,
+                )
                 return
             with self._lock_for(self.key_of(fields)):
                 try:
@@ -238,13 +268,24 @@ class StreamConsumer:
             log.error("entry %s failed for good after %d delivery(ies): %s", entry_id, deliveries, error)
             self.dead_letter(entry_id, fields, error, deliveries)
         else:
-            log.warning("entry %s failed (delivery %d of %d), will be retried: %s",
-                        entry_id, deliveries, self.config.max_deliveries, error, exc_info=exc)
+            log.warning(
+                "entry %s failed (delivery %d of %d), will be retried: %s",
+                entry_id,
+                deliveries,
+                self.config.max_deliveries,
+                error,
+                exc_info=exc,
+            )
 
     def dead_letter(self, entry_id: str, fields: dict[str, str], error: str, deliveries: int) -> None:
         """Move the entry to the dead-letter stream and ack it, atomically."""
-        record = {**fields, "error": error, "deliveries": str(deliveries), "original_id": entry_id,
-                  "failed_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
+        record = {
+            **fields,
+            "error": error,
+            "deliveries": str(deliveries),
+            "original_id": entry_id,
+            "failed_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self.config.dead_letter_stream, record)
             pipe.xack(self.config.stream, self.config.group, entry_id)
@@ -256,8 +297,9 @@ class StreamConsumer:
                 log.exception("could not record the dead-lettered outcome of %s", entry_id)
 
     def _deliveries(self, entry_id: str) -> int:
-        pending = self.redis.xpending_range(self.config.stream, self.config.group, min=entry_id,
-                                            max=entry_id, count=1)
+        pending = self.redis.xpending_range(
+            self.config.stream, self.config.group, min=entry_id, max=entry_id, count=1
+        )
         return int(pending[0]["times_delivered"]) if pending else 1
 
     def _ack(self, entry_id: str) -> None:

@@ -119,26 +119,44 @@ class Deployer:
             clock.lap("validate")
 
             image = self.builder.ensure_image(
-                agent_name, folder, files, report.content_hash, status.log,
+                agent_name,
+                folder,
+                files,
+                report.content_hash,
+                status.log,
                 on_build_start=lambda ref: status.stage("building", "building", f"building image {ref}"),
             )
             report.image, report.built = image.ref, image.built
             report.steps, report.cached_steps = image.steps, image.cached_steps
             status_mod.count(self.redis, "builds" if image.built else "cache_hits")
             clock.lap("build")
-            status.stage("building", "built" if image.built else "reused",
-                         f"built {image.ref}" if image.built else f"reused {image.ref} (no build)",
-                         image=image.ref)
+            status.stage(
+                "building",
+                "built" if image.built else "reused",
+                f"built {image.ref}" if image.built else f"reused {image.ref} (no build)",
+                image=image.ref,
+            )
 
             status.stage("starting", "starting", f"starting container {agent_name}")
             env = self._environment(agent_name, options.environment)
-            container, kept = self.runner.ensure_container(agent_name, image.ref, report.content_hash, env, options)
+            container, kept = self.runner.ensure_container(
+                agent_name, image.ref, report.content_hash, env, options
+            )
             report.container_id, report.container_kept = container.id, kept
             clock.lap("start")
-            status.stage("starting", "ready-check", "kept the running container" if kept else "container started",
-                         container_id=container.id)
-            wait_until_ready(container, self.settings.DOCKER_NETWORK, self.settings.WORKER_READY_TIMEOUT_SECONDS,
-                             on_wait=status.log, fresh=True)
+            status.stage(
+                "starting",
+                "ready-check",
+                "kept the running container" if kept else "container started",
+                container_id=container.id,
+            )
+            wait_until_ready(
+                container,
+                self.settings.DOCKER_NETWORK,
+                self.settings.WORKER_READY_TIMEOUT_SECONDS,
+                on_wait=status.log,
+                fresh=True,
+            )
             clock.lap("ready")
 
             url = f"{self.settings.GATEWAY_PUBLIC_URL.rstrip('/')}/{agent_name}/"
@@ -150,13 +168,20 @@ class Deployer:
             status.result("failed", report.message)
             status_mod.count(self.redis, "deployments_failed")
         report.timings["total"] = time.monotonic() - started
-        log.info("deployment of %s: %s in %.2fs (%s)", agent_name, report.status, report.timings["total"],
-                 report.message.splitlines()[0] if report.message else "")
+        log.info(
+            "deployment of %s: %s in %.2fs (%s)",
+            agent_name,
+            report.status,
+            report.timings["total"],
+            report.message.splitlines()[0] if report.message else "",
+        )
         return report
 
     def _folder(self, agent_path: str) -> Path:
         if not agent_path:
-            raise InvalidAgent("the command has no agent_path: deploy through the backend, which stores the sources")
+            raise InvalidAgent(
+                "the command has no agent_path: deploy through the backend, which stores the sources"
+            )
         uploads = self.settings.UPLOADS_DIR.resolve()
         folder = Path(agent_path).resolve()
         if not folder.is_relative_to(uploads):
@@ -173,11 +198,13 @@ class Deployer:
         if self.settings.instrumentation_enabled:
             # Standard OpenTelemetry variables: an agent that ships an OTel (or
             # LangTrace) SDK exports to the collector; others ignore them.
-            env.update({
-                "OTEL_SERVICE_NAME": agent_name,
-                "OTEL_EXPORTER_OTLP_ENDPOINT": self.settings.OTEL_EXPORTER_OTLP_ENDPOINT,
-                "OTEL_RESOURCE_ATTRIBUTES": f"nasiko.agent={agent_name}",
-            })
+            env.update(
+                {
+                    "OTEL_SERVICE_NAME": agent_name,
+                    "OTEL_EXPORTER_OTLP_ENDPOINT": self.settings.OTEL_EXPORTER_OTLP_ENDPOINT,
+                    "OTEL_RESOURCE_ATTRIBUTES": f"nasiko.agent={agent_name}",
+                }
+            )
             if self.settings.LANGTRACE_API_KEY:
                 env["LANGTRACE_API_KEY"] = self.settings.LANGTRACE_API_KEY
         return env

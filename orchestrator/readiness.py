@@ -37,8 +37,14 @@ def agent_address(container: Container, network: str) -> str:
     return (networks.get(network) or {}).get("IPAddress") or container.name
 
 
-def wait_until_ready(container: Container, network: str, timeout: float, poll_interval: float = 0.1,
-                     on_wait: Callable[[str], None] | None = None, fresh: bool = False) -> str:
+def wait_until_ready(
+    container: Container,
+    network: str,
+    timeout: float,
+    poll_interval: float = 0.1,
+    on_wait: Callable[[str], None] | None = None,
+    fresh: bool = False,
+) -> str:
     """Block until the agent is ready; return what answered. Raise ContainerFailed.
 
     `fresh=True` says `container.attrs` were read just now, so the first poll

@@ -37,11 +37,20 @@ class ContainerFailed(Exception):
 
 def spec_hash(image_ref: str, environment: dict[str, str], options: RunOptions) -> str:
     spec = {
-        "image": image_ref, "environment": environment, "command": options.command,
-        "entrypoint": options.entrypoint, "working_dir": options.working_dir, "user": options.user,
-        "healthcheck": options.healthcheck, "volumes": options.volumes, "privileged": options.privileged,
-        "pid_mode": options.pid_mode, "ipc_mode": options.ipc_mode, "cap_add": options.cap_add,
-        "devices": options.devices, "security_opt": options.security_opt,
+        "image": image_ref,
+        "environment": environment,
+        "command": options.command,
+        "entrypoint": options.entrypoint,
+        "working_dir": options.working_dir,
+        "user": options.user,
+        "healthcheck": options.healthcheck,
+        "volumes": options.volumes,
+        "privileged": options.privileged,
+        "pid_mode": options.pid_mode,
+        "ipc_mode": options.ipc_mode,
+        "cap_add": options.cap_add,
+        "devices": options.devices,
+        "security_opt": options.security_opt,
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
@@ -52,8 +61,14 @@ class AgentRunner:
         self.network = network
         self.replace_timeout = replace_timeout
 
-    def ensure_container(self, agent_name: str, image_ref: str, content_hash: str,
-                         environment: dict[str, str], options: RunOptions) -> tuple[Container, bool]:
+    def ensure_container(
+        self,
+        agent_name: str,
+        image_ref: str,
+        content_hash: str,
+        environment: dict[str, str],
+        options: RunOptions,
+    ) -> tuple[Container, bool]:
         """Return (container, kept): the existing one if it matches and is healthy, else a new one."""
         wanted_spec = spec_hash(image_ref, environment, options)
         current = self._get(agent_name)
@@ -71,19 +86,33 @@ class AgentRunner:
         for volume in options.named_volumes:
             self._ensure_volume(volume, agent_name)
         kwargs = {
-            "image": image_ref, "name": agent_name, "labels": labels, "environment": environment,
-            "network": self.network, "restart_policy": {"Name": "unless-stopped"},
-            "command": options.command, "entrypoint": options.entrypoint, "working_dir": options.working_dir,
-            "user": options.user, "healthcheck": options.healthcheck, "volumes": options.volumes or None,
-            "privileged": options.privileged, "pid_mode": options.pid_mode, "ipc_mode": options.ipc_mode,
-            "cap_add": options.cap_add or None, "devices": options.devices or None,
-            "security_opt": options.security_opt or None, "detach": True,
+            "image": image_ref,
+            "name": agent_name,
+            "labels": labels,
+            "environment": environment,
+            "network": self.network,
+            "restart_policy": {"Name": "unless-stopped"},
+            "command": options.command,
+            "entrypoint": options.entrypoint,
+            "working_dir": options.working_dir,
+            "user": options.user,
+            "healthcheck": options.healthcheck,
+            "volumes": options.volumes or None,
+            "privileged": options.privileged,
+            "pid_mode": options.pid_mode,
+            "ipc_mode": options.ipc_mode,
+            "cap_add": options.cap_add or None,
+            "devices": options.devices or None,
+            "security_opt": options.security_opt or None,
+            "detach": True,
         }
         deadline = time.monotonic() + self.replace_timeout
         while True:
             self.remove(agent_name, deadline)
             try:
-                container = self.client.containers.create(**{k: v for k, v in kwargs.items() if v is not None})
+                container = self.client.containers.create(
+                    **{k: v for k, v in kwargs.items() if v is not None}
+                )
                 container.start()
                 container.reload()
                 return container, False
@@ -111,8 +140,10 @@ class AgentRunner:
                 if exc.status_code != 409:  # 409: removal already in progress
                     raise
             if time.monotonic() > deadline:
-                raise ContainerFailed(f"container {agent_name!r} could not be removed in time: "
-                                      f"remove it by hand (docker rm -f {agent_name})")
+                raise ContainerFailed(
+                    f"container {agent_name!r} could not be removed in time: "
+                    f"remove it by hand (docker rm -f {agent_name})"
+                )
             time.sleep(0.1)
 
     def _get(self, name: str) -> Container | None:
@@ -148,5 +179,6 @@ class AgentRunner:
         try:
             self.client.volumes.get(name)
         except NotFound:
-            self.client.volumes.create(name, labels={"nasiko.agent": agent_name,
-                                                     "nasiko.managed-by": MANAGED_BY})
+            self.client.volumes.create(
+                name, labels={"nasiko.agent": agent_name, "nasiko.managed-by": MANAGED_BY}
+            )

@@ -1,13 +1,13 @@
 """Where a deployment's progress goes: status hash, event stream, backend callback.
 
-    agent:status:{name}   hash, the latest state; written whole (DEL + HSET in one
-                          MULTI) on every change, so a field of an older
-                          deployment (say its `url`) can never linger
-    agent:events:{name}   stream (MAXLEN ~1000) of kind=stage|log|result entries;
-                          kind=result is the last entry of a deployment
-    PUT {BACKEND_URL}/api/v1/upload-status/agent/{name}/latest
-                          on every stage change; a failing callback is logged
-                          and never fails the deployment
+agent:status:{name}   hash, the latest state; written whole (DEL + HSET in one
+                      MULTI) on every change, so a field of an older
+                      deployment (say its `url`) can never linger
+agent:events:{name}   stream (MAXLEN ~1000) of kind=stage|log|result entries;
+                      kind=result is the last entry of a deployment
+PUT {BACKEND_URL}/api/v1/upload-status/agent/{name}/latest
+                      on every stage change; a failing callback is logged
+                      and never fails the deployment
 """
 
 import logging
@@ -22,8 +22,17 @@ import redis
 log = logging.getLogger(__name__)
 
 EVENTS_MAXLEN = 1000
-STATUS_FIELDS = ("agent_name", "status", "stage", "message", "url", "container_id", "image",
-                 "last_updated", "upload_id")
+STATUS_FIELDS = (
+    "agent_name",
+    "status",
+    "stage",
+    "message",
+    "url",
+    "container_id",
+    "image",
+    "last_updated",
+    "upload_id",
+)
 METRICS_KEY = "orchestration:metrics"
 
 
@@ -66,7 +75,9 @@ class BackendCallback:
         try:
             self._queue.put_nowait((agent_name, payload))
         except queue.Full:
-            log.warning("backend callback queue full; dropped the %s update for %s", payload["status"], agent_name)
+            log.warning(
+                "backend callback queue full; dropped the %s update for %s", payload["status"], agent_name
+            )
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued update was sent (or failed); False on timeout."""
@@ -94,7 +105,9 @@ class BackendCallback:
         try:
             response = self.http.put(url, json=payload)
             if response.status_code >= 400:
-                log.warning("backend callback %s answered %s: %s", url, response.status_code, response.text[:200])
+                log.warning(
+                    "backend callback %s answered %s: %s", url, response.status_code, response.text[:200]
+                )
         except httpx.HTTPError as exc:
             log.warning("backend callback %s failed: %s", url, exc)
 
@@ -102,8 +115,9 @@ class BackendCallback:
 class DeploymentStatus:
     """The status record of one deployment of one agent."""
 
-    def __init__(self, client: redis.Redis, agent_name: str, upload_id: str,
-                 callback: BackendCallback | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis, agent_name: str, upload_id: str, callback: BackendCallback | None = None
+    ) -> None:
         self.client = client
         self.agent_name = agent_name
         self.callback = callback
@@ -131,20 +145,28 @@ class DeploymentStatus:
             self._event(kind, message, pipe)
             pipe.execute()
         if self.callback is not None:
-            self.callback.send(self.agent_name, {
-                name: self.fields[name]
-                for name in ("status", "stage", "message", "url", "image", "container_id", "upload_id")
-            })
+            self.callback.send(
+                self.agent_name,
+                {
+                    name: self.fields[name]
+                    for name in ("status", "stage", "message", "url", "image", "container_id", "upload_id")
+                },
+            )
 
     def _event(self, kind: str, message: str, pipe: redis.client.Pipeline | None = None) -> None:
-        (pipe or self.client).xadd(events_key(self.agent_name), {
-            "upload_id": self.fields["upload_id"],
-            "kind": kind,
-            "status": self.fields["status"],
-            "stage": self.fields["stage"],
-            "message": message,
-            "timestamp": now_iso(),
-        }, maxlen=EVENTS_MAXLEN, approximate=True)
+        (pipe or self.client).xadd(
+            events_key(self.agent_name),
+            {
+                "upload_id": self.fields["upload_id"],
+                "kind": kind,
+                "status": self.fields["status"],
+                "stage": self.fields["stage"],
+                "message": message,
+                "timestamp": now_iso(),
+            },
+            maxlen=EVENTS_MAXLEN,
+            approximate=True,
+        )
 
 
 def count(client: redis.Redis, metric: str) -> None:

@@ -33,10 +33,21 @@ MAX_LABEL_LENGTH = 63
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SEPARATOR_RUNS = re.compile(r"[._\s-]+")
 
-RESERVED_NAMES = frozenset({
-    "kong", "nasiko-backend", "nasiko-web", "kong-service-registry", "nasiko-router",
-    "nasiko-auth", "chat-history", "langtrace", "mongodb", "redis", "nasiko-worker",
-})
+RESERVED_NAMES = frozenset(
+    {
+        "kong",
+        "nasiko-backend",
+        "nasiko-web",
+        "kong-service-registry",
+        "nasiko-router",
+        "nasiko-auth",
+        "chat-history",
+        "langtrace",
+        "mongodb",
+        "redis",
+        "nasiko-worker",
+    }
+)
 
 # Required members of an A2A AgentCard (A2A specification, AgentCard object).
 # defaultInputModes/defaultOutputModes are required by the spec too, but the
@@ -128,8 +139,9 @@ def _check_card(path: Path) -> None:
 
 
 def _load_compose(folder: Path, agent_name: str) -> dict:
-    path = next((folder / n for n in ("docker-compose.yml", "docker-compose.yaml") if (folder / n).is_file()),
-                None)
+    path = next(
+        (folder / n for n in ("docker-compose.yml", "docker-compose.yaml") if (folder / n).is_file()), None
+    )
     if path is None:
         return {}
     try:

@@ -26,9 +26,13 @@ log = logging.getLogger(__name__)
 def redis_client(settings: WorkerSettings) -> redis.Redis:
     # The socket timeout must outlast the blocking XREADGROUP, or every quiet
     # period would surface as a timeout error.
-    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True,
-                                socket_timeout=settings.redis_socket_timeout, socket_connect_timeout=5,
-                                health_check_interval=30)
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        decode_responses=True,
+        socket_timeout=settings.redis_socket_timeout,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+    )
 
 
 def docker_client() -> docker.DockerClient:
@@ -50,8 +54,13 @@ def make_consumer(settings: WorkerSettings, client: redis.Redis, deployer: Deplo
         shutdown_grace_seconds=settings.WORKER_SHUTDOWN_GRACE_SECONDS,
     )
     heartbeat_file = settings.WORKER_HEARTBEAT_FILE
-    return StreamConsumer(client, deployer.handle, config, on_dead_letter=deployer.on_dead_letter,
-                          heartbeat=heartbeat_file.touch)
+    return StreamConsumer(
+        client,
+        deployer.handle,
+        config,
+        on_dead_letter=deployer.on_dead_letter,
+        heartbeat=heartbeat_file.touch,
+    )
 
 
 def run_worker(settings: WorkerSettings, stop: threading.Event | None = None) -> None:
@@ -60,13 +69,20 @@ def run_worker(settings: WorkerSettings, stop: threading.Event | None = None) ->
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
+    engine = _wait_for_engine(stop)
+    if engine is None:
+        return
     client = redis_client(settings)
-    engine = docker_client()
     deployer = Deployer(settings, client, engine)
     consumer = make_consumer(settings, client, deployer)
-    log.info("worker %s consuming %s (group %s), concurrency %d, network %s",
-             consumer.config.consumer, consumer.config.stream, consumer.config.group,
-             settings.WORKER_CONCURRENCY, settings.DOCKER_NETWORK)
+    log.info(
+        "worker %s consuming %s (group %s), concurrency %d, network %s",
+        consumer.config.consumer,
+        consumer.config.stream,
+        consumer.config.group,
+        settings.WORKER_CONCURRENCY,
+        settings.DOCKER_NETWORK,
+    )
     try:
         consumer.run(stop)
     finally:
@@ -76,11 +92,30 @@ def run_worker(settings: WorkerSettings, stop: threading.Event | None = None) ->
     log.info("worker stopped")
 
 
-def deploy_once(settings: WorkerSettings, agent_name: str, agent_path: str,
-                upload_id: str | None = None) -> DeployReport:
+def _wait_for_engine(stop: threading.Event) -> docker.DockerClient | None:
+    """Connect to the Docker engine, retrying with a clear message until it answers."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            return docker_client()
+        except docker.errors.DockerException as exc:
+            log.error(
+                "cannot reach the Docker engine (%s): mount the engine socket into the worker "
+                "(/var/run/docker.sock) or set DOCKER_HOST; retrying in %.0fs",
+                exc,
+                delay,
+            )
+            stop.wait(delay)
+            delay = min(delay * 2, 30.0)
+    return None
+
+
+def deploy_once(
+    settings: WorkerSettings, agent_name: str, agent_path: str, upload_id: str | None = None
+) -> DeployReport:
     """Deploy one agent folder synchronously and return what happened, with timings."""
-    client = redis_client(settings)
     engine = docker_client()
+    client = redis_client(settings)
     deployer = Deployer(settings, client, engine)
     try:
         return deployer.deploy(agent_name, agent_path, upload_id or uuid.uuid4().hex)

@@ -12,7 +12,7 @@ import pytest
 from tests.utils.live_stack import fresh_stack, stack_config  # noqa: F401 - shared fixtures
 from tests.utils.redis_server import RedisServer
 
-SLOW_SUITES = {"e2e": "--e2e", "bench": "--bench", "smoke": "--smoke"}
+SLOW_SUITES = {"e2e": "--e2e", "bench": "--bench"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -18,15 +18,11 @@ import pytest
 import redis
 
 from orchestrator.status import events_key
-from tests.orchestrator.agents import (  # noqa: F401  (fixtures)
-    agent_network,
-    engine,
-    make_agent,
-    send_deploy,
-    start_worker,
-    uploads,
-    worker_settings,
-)
+from tests.orchestrator.commands import send_deploy
+
+# The fixtures (engine, agent_network, uploads, make_agent, worker_settings,
+# start_worker) live with the other worker test helpers.
+pytest_plugins = ["tests.orchestrator.agents"]
 
 pytestmark = pytest.mark.bench
 
@@ -77,7 +73,9 @@ def build_seconds(client, agent_name: str) -> float:
     """The image step of the agent's latest deployment, from the worker's stage events."""
     events = [fields for _, fields in client.xrange(events_key(agent_name))]
     last_upload = events[-1]["upload_id"]
-    stamps = {e["stage"]: e["timestamp"] for e in events if e["upload_id"] == last_upload and e["kind"] != "log"}
+    stamps = {
+        e["stage"]: e["timestamp"] for e in events if e["upload_id"] == last_upload and e["kind"] != "log"
+    }
     return _seconds_between(stamps["building"], stamps["built"])
 
 

@@ -121,7 +121,7 @@ def test_restart_recreates_only_the_named_service(live):
 
 
 def test_logs_tail_prints_the_last_lines_of_one_service(live, stack_config):
-    result = invoke("logs", "-s", "redis", "--tail", "5", config=stack_config)
+    result = invoke("logs", "-s", "redis", "-n", "5", config=stack_config)
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert 1 <= len(lines) <= 5
@@ -145,7 +145,8 @@ def test_up_refuses_a_port_another_program_holds(live, tmp_path, stack_config):
     other.compose.project = "nasiko-clash"
     with pytest.raises(NasikoError) as error:
         nasiko.check_machine(other, SilentReporter())
-    assert "port 8000 on 127.0.0.1 (nasiko-backend) is taken by container nasiko-nasiko-backend-1" in error.value.message
+    expected = "port 8000 on 127.0.0.1 (nasiko-backend) is taken by container nasiko-nasiko-backend-1"
+    assert expected in error.value.message
 
 
 def test_down_with_volumes_leaves_no_container_network_or_volume(live, stack_config):

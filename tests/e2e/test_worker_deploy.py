@@ -13,17 +13,11 @@ from orchestrator.readiness import agent_address
 from orchestrator.runner import AgentRunner
 from orchestrator.status import METRICS_KEY, status_key
 from orchestrator.worker import docker_client, redis_client
-from tests.orchestrator.agents import (  # noqa: F401  (fixtures)
-    agent_network,
-    engine,
-    events_of,
-    make_agent,
-    send_deploy,
-    start_worker,
-    uploads,
-    wait_result,
-    worker_settings,
-)
+from tests.orchestrator.commands import events_of, send_deploy, wait_result
+
+# The fixtures (engine, agent_network, uploads, make_agent, worker_settings,
+# start_worker) live with the other worker test helpers.
+pytest_plugins = ["tests.orchestrator.agents"]
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +44,8 @@ def agent_url(engine, name, network):
 
 
 def test_deploy_through_the_stream_runs_the_agent_on_the_network_and_serves_its_card(
-        make_agent, start_worker, client, engine, agent_network):
+    make_agent, start_worker, client, engine, agent_network
+):
     agent = make_agent()
     worker = start_worker()
     upload_id = send_deploy(client, agent, agent.upload())
@@ -95,8 +90,9 @@ def test_redeploying_unchanged_sources_builds_nothing_and_keeps_the_container(ma
     assert client.hgetall(METRICS_KEY) == {"builds": "1", "cache_hits": "1", "deployments_running": "2"}
 
 
-def test_a_source_only_change_rebuilds_reusing_the_dependency_layer(make_agent, deployer, client, engine,
-                                                                     agent_network):
+def test_a_source_only_change_rebuilds_reusing_the_dependency_layer(
+    make_agent, deployer, client, engine, agent_network
+):
     agent = make_agent()
     first = deployer.deploy(agent.name, str(agent.upload()), "first")
     changed = deployer.deploy(agent.name, str(agent.upload(greeting="changed greeting")), "changed")
@@ -104,13 +100,17 @@ def test_a_source_only_change_rebuilds_reusing_the_dependency_layer(make_agent, 
     assert changed.status == "running" and changed.built and changed.image != first.image
     lines = [e["message"] for e in events_of(client, agent.name, "changed") if e["kind"] == "log"]
     pip_step = next(i for i, line in enumerate(lines) if "RUN pip install" in line)
-    assert lines[pip_step + 1].strip().startswith("---> Using cache"), lines[pip_step:pip_step + 3]
+    assert lines[pip_step + 1].strip().startswith("---> Using cache"), lines[pip_step : pip_step + 3]
     assert changed.container_id != first.container_id
-    assert httpx.get(f"{agent_url(engine, agent.name, agent_network)}/health").json()["greeting"] == \
-        "changed greeting"
+    assert (
+        httpx.get(f"{agent_url(engine, agent.name, agent_network)}/health").json()["greeting"]
+        == "changed greeting"
+    )
 
 
-def test_ten_redeploys_in_a_row_give_ten_successes_and_one_container(make_agent, start_worker, client, engine):
+def test_ten_redeploys_in_a_row_give_ten_successes_and_one_container(
+    make_agent, start_worker, client, engine
+):
     agent = make_agent()
     versions = [agent.upload(greeting="version a"), agent.upload(greeting="version b")]
     start_worker()
@@ -146,7 +146,8 @@ def test_concurrent_replacements_tolerate_engine_races_and_leave_one_container(m
 
 
 def test_a_failing_build_step_fails_the_deployment_with_the_engine_message_and_caches_nothing(
-        make_agent, deployer, engine):
+    make_agent, deployer, engine
+):
     agent = make_agent(extra_run=f"RUN echo {agent_marker()} && exit 3")
     report = deployer.deploy(agent.name, str(agent.upload()), "broken")
 

@@ -9,17 +9,11 @@ import pytest
 import redis
 
 from orchestrator.consumer import DEAD_LETTER_STREAM, GROUP, STREAM
-from tests.orchestrator.agents import (  # noqa: F401  (fixtures)
-    agent_network,
-    engine,
-    events_of,
-    make_agent,
-    send_deploy,
-    start_worker,
-    uploads,
-    wait_result,
-    worker_settings,
-)
+from tests.orchestrator.commands import events_of, send_deploy, wait_result
+
+# The fixtures (engine, agent_network, uploads, make_agent, worker_settings,
+# start_worker) live with the other worker test helpers.
+pytest_plugins = ["tests.orchestrator.agents"]
 
 pytestmark = pytest.mark.e2e
 
@@ -40,13 +34,17 @@ def wait_for(predicate, timeout, what):
 
 
 def test_a_worker_killed_mid_build_finishes_the_job_exactly_once_after_restart(
-        make_agent, start_worker, client, engine):
+    make_agent, start_worker, client, engine
+):
     # A step that is slow and never cached, so the kill lands inside the build.
     agent = make_agent(extra_run=f"RUN echo {uuid.uuid4().hex} && sleep 8")
     worker = start_worker()
     upload_id = send_deploy(client, agent, agent.upload())
-    wait_for(lambda: any("sleep 8" in e["message"] for e in events_of(client, agent.name, upload_id)), 120,
-             "the slow build step to start")
+    wait_for(
+        lambda: any("sleep 8" in e["message"] for e in events_of(client, agent.name, upload_id)),
+        120,
+        "the slow build step to start",
+    )
 
     worker.kill()  # SIGKILL: no chance to clean up or ack
 
@@ -64,7 +62,8 @@ def test_a_worker_killed_mid_build_finishes_the_job_exactly_once_after_restart(
 
 
 def test_a_poison_message_goes_to_the_dead_letter_stream_and_the_worker_stays_alive(
-        make_agent, start_worker, client):
+    make_agent, start_worker, client
+):
     worker = start_worker()
     client.xadd(STREAM, {"command": "deploy_agent", "agent_name": "Not A Valid Name!", "agent_path": "/x"})
     client.xadd(STREAM, {"command": "launch_missiles", "agent_name": "tiny"})
@@ -79,13 +78,19 @@ def test_a_poison_message_goes_to_the_dead_letter_stream_and_the_worker_stays_al
     assert client.xpending(STREAM, GROUP)["pending"] == 0
 
 
-def test_sigterm_stops_the_worker_cleanly_and_its_heartbeat_is_fresh_while_it_runs(start_worker, worker_settings):
+def test_sigterm_stops_the_worker_cleanly_and_its_heartbeat_is_fresh_while_it_runs(
+    start_worker, worker_settings
+):
     worker = start_worker()
     heartbeat = worker_settings.WORKER_HEARTBEAT_FILE
     wait_for(heartbeat.exists, 30, "the first heartbeat")
-    probe = subprocess.run([sys.executable, "-m", "orchestrator.healthcheck"],
-                           env={**worker.environment(), "WORKER_HEARTBEAT_FILE": str(heartbeat)}, cwd=worker.log_path.parent,
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [sys.executable, "-m", "orchestrator.healthcheck"],
+        env={**worker.environment(), "WORKER_HEARTBEAT_FILE": str(heartbeat)},
+        cwd=worker.log_path.parent,
+        capture_output=True,
+        text=True,
+    )
     assert probe.returncode == 0, probe.stdout
 
     assert worker.stop(timeout=20) == 0

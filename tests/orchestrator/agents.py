@@ -2,29 +2,28 @@
 
 Everything created here is unique per test session or test (uuid suffixes),
 labelled `nasiko.test=orchestrator`, attached to a private test network (never
-nasiko-network), and removed at teardown. Import the fixtures into a test
-module to use them::
+nasiko-network), and removed at teardown. A test module outside this folder
+loads the fixtures with::
 
-    from tests.orchestrator.agents import agent_network, engine, make_agent, uploads, worker_settings  # noqa: F401
+    pytest_plugins = ["tests.orchestrator.agents"]
+
+Helpers that talk to the stream live in tests/orchestrator/commands.py.
 """
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
 import pytest
-import redis
 
 from orchestrator.config import WorkerSettings
-from orchestrator.consumer import STREAM
-from orchestrator.status import events_key
 from tests.utils.redis_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +53,9 @@ class AgentSource:
             compose += f"    command: {json.dumps(self.command)}\n"  # JSON is valid YAML
         (folder / "docker-compose.yml").write_text(compose)
         source = (folder / "agent.py").read_text()
-        (folder / "agent.py").write_text(source.replace('GREETING = "hello from tiny"', f"GREETING = {greeting!r}"))
+        (folder / "agent.py").write_text(
+            source.replace('GREETING = "hello from tiny"', f"GREETING = {greeting!r}")
+        )
         dockerfile = (folder / "Dockerfile").read_text()
         if self.extra_run:
             dockerfile = dockerfile.replace("COPY . .", f"{self.extra_run}\nCOPY . .")
@@ -75,7 +76,9 @@ def engine():
 
 @pytest.fixture(scope="session")
 def agent_network(engine):
-    network = engine.networks.create(f"nasiko-test-{uuid.uuid4().hex[:8]}", driver="bridge", labels=TEST_LABEL)
+    network = engine.networks.create(
+        f"nasiko-test-{uuid.uuid4().hex[:8]}", driver="bridge", labels=TEST_LABEL
+    )
     yield network.name
     network.reload()
     for container in network.containers:
@@ -109,10 +112,8 @@ def remove_agent_resources(engine: docker.DockerClient, name: str) -> None:
     for container in engine.containers.list(all=True, filters=selector):
         container.remove(force=True)
     for image in engine.images.list(filters=selector):
-        try:
+        with contextlib.suppress(docker.errors.NotFound):  # a parent removed along with its child
             engine.images.remove(image.id, force=True)
-        except docker.errors.NotFound:
-            pass
     for volume in engine.volumes.list(filters=selector):
         volume.remove(force=True)
 
@@ -120,37 +121,21 @@ def remove_agent_resources(engine: docker.DockerClient, name: str) -> None:
 @pytest.fixture
 def worker_settings(redis_url, agent_network, uploads, tmp_path) -> WorkerSettings:
     return WorkerSettings(
-        _env_file=None, REDIS_URL=redis_url, DOCKER_NETWORK=agent_network, UPLOADS_DIR=uploads,
-        AGENT_REGISTRY_URL=TEST_IMAGE_PREFIX, BACKEND_URL="", WORKER_CONCURRENCY=4,
-        WORKER_BUILD_TIMEOUT_SECONDS=300, WORKER_READY_TIMEOUT_SECONDS=60, WORKER_CLAIM_IDLE_SECONDS=2,
-        WORKER_BLOCK_MS=200, WORKER_CONSUMER_NAME=f"test-worker-{uuid.uuid4().hex[:6]}",
-        WORKER_HEARTBEAT_FILE=tmp_path / "heartbeat", OPENAI_MODEL="stub-model",
+        _env_file=None,
+        REDIS_URL=redis_url,
+        DOCKER_NETWORK=agent_network,
+        UPLOADS_DIR=uploads,
+        AGENT_REGISTRY_URL=TEST_IMAGE_PREFIX,
+        BACKEND_URL="",
+        WORKER_CONCURRENCY=4,
+        WORKER_BUILD_TIMEOUT_SECONDS=300,
+        WORKER_READY_TIMEOUT_SECONDS=60,
+        WORKER_CLAIM_IDLE_SECONDS=2,
+        WORKER_BLOCK_MS=200,
+        WORKER_CONSUMER_NAME=f"test-worker-{uuid.uuid4().hex[:6]}",
+        WORKER_HEARTBEAT_FILE=tmp_path / "heartbeat",
+        OPENAI_MODEL="stub-model",
     )
-
-
-def send_deploy(client: redis.Redis, agent: AgentSource, folder: Path) -> str:
-    """XADD a deploy command exactly as the backend does; returns its upload_id."""
-    upload_id = folder.name
-    client.xadd(STREAM, {
-        "command": "deploy_agent", "agent_name": agent.name, "agent_path": str(folder), "base_url": "",
-        "owner_id": "test", "upload_id": upload_id, "upload_type": "directory",
-        "timestamp": str(time.time()), "source": "tests",
-    })
-    return upload_id
-
-
-def events_of(client: redis.Redis, name: str, upload_id: str) -> list[dict[str, str]]:
-    return [fields for _, fields in client.xrange(events_key(name)) if fields.get("upload_id") == upload_id]
-
-
-def wait_result(client: redis.Redis, name: str, upload_id: str, timeout: float = 240) -> dict[str, str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        results = [e for e in events_of(client, name, upload_id) if e["kind"] == "result"]
-        if results:
-            return results[0]
-        time.sleep(0.1)
-    raise AssertionError(f"no result for {name} upload {upload_id} within {timeout}s")
 
 
 class WorkerProcess:
@@ -162,7 +147,9 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
 
     def environment(self) -> dict[str, str]:
-        env = {key: str(value) for key, value in self.settings.model_dump().items() if value not in ("", None)}
+        env = {
+            key: str(value) for key, value in self.settings.model_dump().items() if value not in ("", None)
+        }
         env = {key: value for key, value in env.items() if key.isupper()}
         # Nothing listens there: callbacks fail fast, and must not fail deployments.
         env["BACKEND_URL"] = f"http://127.0.0.1:{free_port()}"
@@ -171,8 +158,13 @@ class WorkerProcess:
     def start(self) -> "WorkerProcess":
         # cwd outside the repo: the worker must not pick up a developer's .env.
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "orchestrator"], env=self.environment(),
-                                            cwd=self.log_path.parent, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "orchestrator"],
+                env=self.environment(),
+                cwd=self.log_path.parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return self
 
     def alive(self) -> bool:

@@ -4,8 +4,10 @@ import pytest
 
 from orchestrator.build_log import BuildFailed, BuildLine, BuiltImage, parse_build_stream
 
-ERROR = {"errorDetail": {"code": 1, "message": "The command '/bin/sh -c exit 3' returned a non-zero code: 3"},
-         "error": "The command '/bin/sh -c exit 3' returned a non-zero code: 3"}
+ERROR = {
+    "errorDetail": {"code": 1, "message": "The command '/bin/sh -c exit 3' returned a non-zero code: 3"},
+    "error": "The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+}
 
 
 def encoded(*objects) -> bytes:
@@ -13,7 +15,7 @@ def encoded(*objects) -> bytes:
 
 
 def split_every(data: bytes, size: int) -> list[bytes]:
-    return [data[i:i + size] for i in range(0, len(data), size)]
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 @pytest.mark.parametrize("chunk_size", [1, 3, 7, 64, 10_000])
@@ -32,13 +34,19 @@ def test_error_without_detail_uses_the_error_text():
 
 
 def test_several_objects_in_one_chunk_and_a_character_split_between_chunks():
-    data = encoded({"stream": "Schritt 1/1 : RUN echo grüße\n"}, {"aux": {"ID": "sha256:abc"}},
-                   {"stream": "Successfully built abc\n"})
+    data = encoded(
+        {"stream": "Schritt 1/1 : RUN echo grüße\n"},
+        {"aux": {"ID": "sha256:abc"}},
+        {"stream": "Successfully built abc\n"},
+    )
     data = data.replace(b"\\u00fc", "ü".encode()).replace(b"\\u00df", "ß".encode())
     cut = data.index("ü".encode()) + 1  # inside the two-byte character
     items = list(parse_build_stream([data[:cut], data[cut:]]))
-    assert items == [BuildLine("Schritt 1/1 : RUN echo grüße"), BuiltImage("sha256:abc"),
-                     BuildLine("Successfully built abc")]
+    assert items == [
+        BuildLine("Schritt 1/1 : RUN echo grüße"),
+        BuiltImage("sha256:abc"),
+        BuildLine("Successfully built abc"),
+    ]
 
 
 def test_a_stream_cut_off_mid_object_is_not_success():

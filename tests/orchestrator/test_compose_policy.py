@@ -38,23 +38,29 @@ def test_command_and_named_volumes_are_taken_and_volumes_are_namespaced(tmp_path
     assert options.named_volumes == ["echo_data"]
 
 
-@pytest.mark.parametrize(("service", "key"), [
-    ({"privileged": True}, "privileged"),
-    ({"pid": "host"}, "pid"),
-    ({"cap_add": ["NET_ADMIN"]}, "cap_add"),
-    ({"devices": ["/dev/kvm:/dev/kvm"]}, "devices"),
-    ({"volumes": ["./data:/data"]}, "bind_mounts"),
-    ({"volumes": ["/var/run/docker.sock:/var/run/docker.sock"]}, "bind_mounts"),
-    ({"volumes": [{"type": "bind", "source": "/", "target": "/host"}]}, "bind_mounts"),
-])
+@pytest.mark.parametrize(
+    ("service", "key"),
+    [
+        ({"privileged": True}, "privileged"),
+        ({"pid": "host"}, "pid"),
+        ({"cap_add": ["NET_ADMIN"]}, "cap_add"),
+        ({"devices": ["/dev/kvm:/dev/kvm"]}, "devices"),
+        ({"volumes": ["./data:/data"]}, "bind_mounts"),
+        ({"volumes": ["/var/run/docker.sock:/var/run/docker.sock"]}, "bind_mounts"),
+        ({"volumes": [{"type": "bind", "source": "/", "target": "/host"}]}, "bind_mounts"),
+    ],
+)
 def test_unsafe_keys_are_refused_naming_the_key_and_the_opt_in(tmp_path, service, key):
     with pytest.raises(UnsafeComposeKey, match=f"WORKER_ALLOW_UNSAFE={key}"):
         options_for(tmp_path, service)
 
 
 def test_unsafe_keys_apply_when_the_user_allows_them(tmp_path):
-    options = options_for(tmp_path, {"privileged": True, "cap_add": ["NET_ADMIN"], "volumes": ["./data:/data"]},
-                          allowed={"privileged", "cap_add", "bind_mounts"})
+    options = options_for(
+        tmp_path,
+        {"privileged": True, "cap_add": ["NET_ADMIN"], "volumes": ["./data:/data"]},
+        allowed={"privileged", "cap_add", "bind_mounts"},
+    )
     assert options.privileged is True
     assert options.cap_add == ["NET_ADMIN"]
     assert options.volumes == {"./data": {"bind": "/data", "mode": "rw"}}
@@ -66,14 +72,32 @@ def test_network_mode_is_refused_even_when_allowed(tmp_path):
 
 
 def test_companion_services_and_unapplied_keys_are_reported(tmp_path):
-    options = options_for(tmp_path, {"build": ".", "ports": ["5000:5000"], "mem_limit": "1g"},
-                          extra_services={"postgres": {"image": "postgres"}})
-    assert options.notes == ["companion services not started by the local worker: postgres",
-                             "docker-compose.yml keys not applied by the worker: mem_limit"]
+    options = options_for(
+        tmp_path,
+        {"build": ".", "ports": ["5000:5000"], "mem_limit": "1g"},
+        extra_services={"postgres": {"image": "postgres"}},
+    )
+    assert options.notes == [
+        "companion services not started by the local worker: postgres",
+        "docker-compose.yml keys not applied by the worker: mem_limit",
+    ]
 
 
 def test_healthcheck_durations_become_nanoseconds(tmp_path):
-    options = options_for(tmp_path, {"healthcheck": {"test": "curl -f localhost:5000", "interval": "1m30s",
-                                                     "timeout": "500ms", "retries": 3}})
-    assert options.healthcheck == {"test": ["CMD-SHELL", "curl -f localhost:5000"], "interval": 90_000_000_000,
-                                   "timeout": 500_000_000, "retries": 3}
+    options = options_for(
+        tmp_path,
+        {
+            "healthcheck": {
+                "test": "curl -f localhost:5000",
+                "interval": "1m30s",
+                "timeout": "500ms",
+                "retries": 3,
+            }
+        },
+    )
+    assert options.healthcheck == {
+        "test": ["CMD-SHELL", "curl -f localhost:5000"],
+        "interval": 90_000_000_000,
+        "timeout": 500_000_000,
+        "retries": 3,
+    }

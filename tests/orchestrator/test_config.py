@@ -8,8 +8,10 @@ def test_redis_socket_timeout_outlasts_the_blocking_read():
 
 def test_image_prefix_is_local_unless_a_registry_is_set():
     assert WorkerSettings(_env_file=None, AGENT_REGISTRY_URL="").image_repository_prefix == "nasiko-agent"
-    assert WorkerSettings(_env_file=None, AGENT_REGISTRY_URL="reg.local:5000/agents/").image_repository_prefix \
+    assert (
+        WorkerSettings(_env_file=None, AGENT_REGISTRY_URL="reg.local:5000/agents/").image_repository_prefix
         == "reg.local:5000/agents"
+    )
 
 
 def test_only_secrets_that_are_set_reach_agents(monkeypatch):

@@ -7,7 +7,14 @@ from collections import Counter
 import pytest
 import redis
 
-from orchestrator.consumer import DEAD_LETTER_STREAM, GROUP, STREAM, ConsumerConfig, PoisonMessage, StreamConsumer
+from orchestrator.consumer import (
+    DEAD_LETTER_STREAM,
+    GROUP,
+    STREAM,
+    ConsumerConfig,
+    PoisonMessage,
+    StreamConsumer,
+)
 
 
 def wait_for(predicate, timeout=10.0, what="condition"):
@@ -115,7 +122,9 @@ def test_poison_message_goes_to_dead_letter_at_once_and_the_worker_goes_on(clien
     assert pending_count(client) == 0
 
 
-def test_stream_deleted_while_blocking_recreates_the_group_and_processes_the_next_message_once(client, caplog):
+def test_stream_deleted_while_blocking_recreates_the_group_and_processes_the_next_message_once(
+    client, caplog
+):
     handled = Counter()
     with Running(client, lambda fields: handled.update([fields["n"]]), block_ms=1000) as consumer:
         wait_for(lambda: client.exists(STREAM), what="group creation")
@@ -157,7 +166,9 @@ def test_own_pending_entries_are_read_again_first_at_start(client):
 
     handled = []
     # Idle time far above the test duration: only the own-pending path can find it.
-    with Running(client, lambda fields: handled.append(fields["n"]), consumer="worker-b", claim_idle_seconds=300):
+    with Running(
+        client, lambda fields: handled.append(fields["n"]), consumer="worker-b", claim_idle_seconds=300
+    ):
         wait_for(lambda: handled == ["1"], what="own pending entry")
         wait_for(lambda: pending_count(client) == 0, what="ack")
 
@@ -173,8 +184,9 @@ def test_entry_in_progress_is_not_reclaimed_by_another_consumer(client):
     with Running(client, handler, consumer="worker-a", claim_idle_seconds=0.3):
         client.xadd(STREAM, {"agent_name": "echo", "n": "1"})
         wait_for(lambda: calls, what="start of the job")
-        other = StreamConsumer(client, lambda fields: None,
-                               ConsumerConfig(consumer="worker-b", claim_idle_seconds=0.3))
+        other = StreamConsumer(
+            client, lambda fields: None, ConsumerConfig(consumer="worker-b", claim_idle_seconds=0.3)
+        )
         for _ in range(8):  # 1.6 s, several times the idle limit
             assert other.reclaim_idle() == []
             time.sleep(0.2)
@@ -217,8 +229,9 @@ def test_existing_group_is_fine_but_other_creation_errors_are_raised(client):
 
 def test_heartbeat_is_touched_from_the_main_loop(client, tmp_path):
     beat = tmp_path / "heartbeat"
-    consumer = StreamConsumer(client, lambda fields: None, ConsumerConfig(consumer="x", block_ms=50),
-                              heartbeat=beat.touch)
+    consumer = StreamConsumer(
+        client, lambda fields: None, ConsumerConfig(consumer="x", block_ms=50), heartbeat=beat.touch
+    )
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     thread.start()

@@ -22,12 +22,26 @@ def sent_files(root):
     return sorted(p for p in context_files(root) if not (root / p).is_dir())
 
 
-@pytest.mark.parametrize(("dockerignore", "expected"), [
-    ("**/.*\n", [".dockerignore", "Dockerfile", "node_modules/x/a.js", "src/403.html", "src/app.py"]),
-    ("*\n!src/app.py\n", [".dockerignore", "Dockerfile", "src/app.py"]),
-    ("*.py\n", [".dockerignore", ".git/HEAD", "Dockerfile", "node_modules/x/a.js", "src/.env", "src/403.html",
-                "src/app.py"]),
-], ids=["hidden-files-anywhere", "everything-but-one-file", "root-level-py-only"])
+@pytest.mark.parametrize(
+    ("dockerignore", "expected"),
+    [
+        ("**/.*\n", [".dockerignore", "Dockerfile", "node_modules/x/a.js", "src/403.html", "src/app.py"]),
+        ("*\n!src/app.py\n", [".dockerignore", "Dockerfile", "src/app.py"]),
+        (
+            "*.py\n",
+            [
+                ".dockerignore",
+                ".git/HEAD",
+                "Dockerfile",
+                "node_modules/x/a.js",
+                "src/.env",
+                "src/403.html",
+                "src/app.py",
+            ],
+        ),
+    ],
+    ids=["hidden-files-anywhere", "everything-but-one-file", "root-level-py-only"],
+)
 def test_dockerignore_selects_the_files_docker_would_send(tmp_path, dockerignore, expected):
     assert sent_files(make_context(tmp_path, dockerignore)) == expected
 
@@ -36,7 +50,11 @@ def test_archive_holds_exactly_the_hashed_files(tmp_path):
     root = make_context(tmp_path, "*\n!src/app.py\n")
     files = context_files(root)
     with build_context_archive(root, files) as archive, tarfile.open(fileobj=archive) as tar:
-        assert sorted(m.name for m in tar.getmembers() if m.isfile()) == [".dockerignore", "Dockerfile", "src/app.py"]
+        assert sorted(m.name for m in tar.getmembers() if m.isfile()) == [
+            ".dockerignore",
+            "Dockerfile",
+            "src/app.py",
+        ]
 
 
 def test_same_content_in_another_folder_gives_the_same_hash(tmp_path):

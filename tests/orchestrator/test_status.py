@@ -45,8 +45,14 @@ def test_a_new_deployment_replaces_the_whole_status_hash(client):
     new = DeploymentStatus(client, "echo", "u2")
     new.stage("processing", "validating", "checking")
     assert client.hgetall(status_key("echo")) == {
-        "agent_name": "echo", "status": "processing", "stage": "validating", "message": "checking",
-        "url": "", "container_id": "", "image": "", "upload_id": "u2",
+        "agent_name": "echo",
+        "status": "processing",
+        "stage": "validating",
+        "message": "checking",
+        "url": "",
+        "container_id": "",
+        "image": "",
+        "upload_id": "u2",
         "last_updated": client.hget(status_key("echo"), "last_updated"),
     }
 
@@ -75,9 +81,15 @@ def test_backend_hears_each_stage_change_with_the_contract_fields(client, backen
     assert callback.flush()
     callback.close()
     assert [path for path, _ in received] == ["/api/v1/upload-status/agent/echo/latest"] * 2
-    assert received[-1][1] == {"status": "running", "stage": "done", "message": "up",
-                               "url": "http://localhost:9100/echo/", "image": "img:1", "container_id": "c1",
-                               "upload_id": "u1"}
+    assert received[-1][1] == {
+        "status": "running",
+        "stage": "done",
+        "message": "up",
+        "url": "http://localhost:9100/echo/",
+        "image": "img:1",
+        "container_id": "c1",
+        "upload_id": "u1",
+    }
 
 
 def test_an_unreachable_backend_never_fails_the_deployment(client, caplog):

@@ -10,38 +10,52 @@ from orchestrator.validate import (
     validate_agent_folder,
 )
 
-CARD = {"name": "echo", "description": "d", "url": "http://echo:5000/", "version": "1",
-        "capabilities": {}, "skills": []}
+CARD = {
+    "name": "echo",
+    "description": "d",
+    "url": "http://echo:5000/",
+    "version": "1",
+    "capabilities": {},
+    "skills": [],
+}
 
 
-@pytest.mark.parametrize(("folder", "expected"), [
-    ("WeatherAgent", "weatheragent"),
-    ("weather.agent", "weather-agent"),
-    ("_private", "private"),
-    ("a", "a"),
-    ("my agent", "my-agent"),
-    ("agent-", "agent"),
-    ("agent___x", "agent-x"),
-    ("crewai", "crewai"),
-])
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        ("WeatherAgent", "weatheragent"),
+        ("weather.agent", "weather-agent"),
+        ("_private", "private"),
+        ("a", "a"),
+        ("my agent", "my-agent"),
+        ("agent-", "agent"),
+        ("agent___x", "agent-x"),
+        ("crewai", "crewai"),
+    ],
+)
 def test_folder_names_map_to_one_valid_dns_label(folder, expected):
     assert agent_name_for_folder(folder) == expected
     assert check_agent_name(expected) == expected
 
 
-@pytest.mark.parametrize(("folder", "complaint"), [
-    ("___", "no letters or digits"),
-    ("x" * 64, "at most 63"),
-    ("café", "not a valid DNS label"),
-    ("redis", "name of a stack service"),
-    ("Nasiko_Backend", "name of a stack service"),
-])
+@pytest.mark.parametrize(
+    ("folder", "complaint"),
+    [
+        ("___", "no letters or digits"),
+        ("x" * 64, "at most 63"),
+        ("café", "not a valid DNS label"),
+        ("redis", "name of a stack service"),
+        ("Nasiko_Backend", "name of a stack service"),
+    ],
+)
 def test_folder_names_that_cannot_be_mapped_are_rejected_with_the_reason(folder, complaint):
     with pytest.raises(InvalidAgent, match=complaint):
         agent_name_for_folder(folder)
 
 
-@pytest.mark.parametrize("name", ["WeatherAgent", "weather.agent", "_private", "agent-", "my agent", "agent___x"])
+@pytest.mark.parametrize(
+    "name", ["WeatherAgent", "weather.agent", "_private", "agent-", "my agent", "agent___x"]
+)
 def test_worker_accepts_only_names_that_are_already_valid_and_suggests_one(name):
     with pytest.raises(InvalidAgent, match="e.g."):
         check_agent_name(name)
@@ -73,17 +87,23 @@ def test_folder_without_compose_file_is_valid(tmp_path):
     assert validate_agent_folder(make_folder(tmp_path), "echo") == {}
 
 
-@pytest.mark.parametrize(("kwargs", "complaint"), [
-    ({"dockerfile": False}, "no Dockerfile"),
-    ({"card": None}, "no AgentCard.json"),
-    ({"card": "{not json"}, "not valid JSON"),
-    ({"card": {"name": "echo"}}, "lacks required AgentCard fields: description, url, version, capabilities, skills"),
-    ({"card": {**CARD, "skills": "echo"}}, "'skills' must be a list"),
-    ({"compose": "services: [\n"}, "not valid YAML"),
-    ({"compose": "version: '3'\n"}, "no 'services' mapping"),
-    ({"compose": "services:\n  other: {}\n"}, "no service 'echo' \\(found: other\\)"),
-    ({"compose": "services:\n  echo:\n    container_name: echo-1\n"}, "container_name is 'echo-1'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "complaint"),
+    [
+        ({"dockerfile": False}, "no Dockerfile"),
+        ({"card": None}, "no AgentCard.json"),
+        ({"card": "{not json"}, "not valid JSON"),
+        (
+            {"card": {"name": "echo"}},
+            "lacks required AgentCard fields: description, url, version, capabilities, skills",
+        ),
+        ({"card": {**CARD, "skills": "echo"}}, "'skills' must be a list"),
+        ({"compose": "services: [\n"}, "not valid YAML"),
+        ({"compose": "version: '3'\n"}, "no 'services' mapping"),
+        ({"compose": "services:\n  other: {}\n"}, "no service 'echo' \\(found: other\\)"),
+        ({"compose": "services:\n  echo:\n    container_name: echo-1\n"}, "container_name is 'echo-1'"),
+    ],
+)
 def test_invalid_folder_is_rejected_with_what_to_fix(tmp_path, kwargs, complaint):
     with pytest.raises(InvalidAgent, match=complaint):
         validate_agent_folder(make_folder(tmp_path, **kwargs), "echo")

@@ -68,7 +68,29 @@ async def _stored(
     return body
 
 
-@router.post("/upload", status_code=status.HTTP_201_CREATED)
+# The form is parsed by hand (so an oversized body is refused before it is
+# read); this describes it for /docs all the same.
+_UPLOAD_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["agent_name", "file"],
+                    "properties": {
+                        "agent_name": {"type": "string"},
+                        "file": {"type": "string", "format": "binary"},
+                        "deploy": {"type": "boolean", "default": False},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/upload", status_code=status.HTTP_201_CREATED, openapi_extra=_UPLOAD_FORM)
 async def upload_zip(request: Request, redis: RedisDep, db: DbDep, settings: SettingsDep) -> dict:
     """Upload an agent folder as a zip (multipart field `file`, plus `agent_name`;
     `deploy=true` also queues its deployment, answering with its events URL)."""

@@ -1,0 +1,60 @@
+"""Docker missing, not running, not permitted, or Compose too old: one clear line each."""
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from nasiko_local import compose as compose_module
+from nasiko_local.docker_api import _explain, docker_client, docker_host
+from nasiko_local.errors import NasikoError
+
+
+def test_docker_host_wins_over_the_active_context(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    assert docker_host() == "tcp://127.0.0.1:1"
+
+
+def test_no_socket_means_docker_is_not_running_naming_the_socket(monkeypatch, tmp_path):
+    socket = tmp_path / "docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{socket}")
+    with pytest.raises(NasikoError) as error:
+        docker_client()
+    assert error.value.message == f"Docker is not running: no socket at {socket}"
+    assert "start Docker" in error.value.hint
+
+
+def test_permission_denied_names_the_socket_and_the_docker_group():
+    error = _explain("unix:///var/run/docker.sock", PermissionError(13, "Permission denied"))
+    assert error.message == "permission denied on the Docker socket /var/run/docker.sock"
+    assert "docker group" in error.hint
+
+
+def test_an_unreachable_tcp_engine_names_the_address(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    with pytest.raises(NasikoError, match=r"cannot reach the Docker engine at tcp://127\.0\.0\.1:1"):
+        docker_client(timeout=2)
+
+
+def _fake_bin(folder: Path, name: str, script: str) -> None:
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+
+def test_compose_v1_only_is_named_with_how_to_get_v2(monkeypatch, tmp_path):
+    _fake_bin(tmp_path, "docker", 'echo "docker: unknown command: docker compose" >&2; exit 1')
+    _fake_bin(tmp_path, "docker-compose", 'echo "docker-compose version 1.29.2"')
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    with pytest.raises(NasikoError) as error:
+        compose_module.compose_v2_version()
+    assert "only Compose v1 (`docker-compose`) is installed" in error.value.message
+    assert "Compose v2" in error.value.hint
+
+
+def test_no_compose_at_all_says_to_install_the_plugin(monkeypatch, tmp_path):
+    _fake_bin(tmp_path, "docker", "exit 1")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(NasikoError, match="Compose v2 is not installed"):
+        compose_module.compose_v2_version()
