@@ -44,7 +44,8 @@ DEFAULT_GATEWAY_URL = "http://localhost:9100"
 DEFAULT_REGISTRY_URL = "http://localhost:8080"
 # Files the worker reads outside the build context: always uploaded, even when
 # .dockerignore keeps them out of the image.
-CONTRACT_FILES = ("Dockerfile", ".dockerignore", "AgentCard.json", "docker-compose.yml", "docker-compose.yaml")
+CONTRACT_FILES = ("Dockerfile", ".dockerignore", "AgentCard.json")
+COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml")
 LOG_TAIL = 20
 POLL_WAIT_SECONDS = 20
 
@@ -129,7 +130,7 @@ def _fix_hint(folder: Path) -> str:
 def zip_agent_folder(folder: Path) -> tuple[bytes, int]:
     """The folder as a zip of what Docker would send (after .dockerignore) plus
     the contract files; returns (zip bytes, number of entries)."""
-    files = set(context_files(folder)) | {f for f in CONTRACT_FILES if (folder / f).exists()}
+    files = set(context_files(folder)) | {f for f in CONTRACT_FILES + COMPOSE_FILES if (folder / f).exists()}
     buffer = io.BytesIO()
     count = 0
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -11,8 +11,8 @@ from pathlib import Path
 import docker
 import httpx
 import pytest
-
 from nasiko_backend.main import create_app
+
 from nasiko_local.deploy import deploy_agent, remove_agent
 from nasiko_local.docker_api import docker_client
 from orchestrator.config import WorkerSettings
@@ -34,7 +34,9 @@ def engine():
 
 @pytest.fixture
 def network(engine):
-    net = engine.networks.create(f"nasiko-test-deploy-{uuid.uuid4().hex[:8]}", labels={"nasiko.test": "deploy"})
+    net = engine.networks.create(
+        f"nasiko-test-deploy-{uuid.uuid4().hex[:8]}", labels={"nasiko.test": "deploy"}
+    )
     yield net.name
     with contextlib.suppress(docker.errors.APIError):
         net.remove()
@@ -94,7 +96,9 @@ def test_deploy_redeploy_and_remove_through_the_backend(stack, agent, engine, ne
     card = httpx.get(f"http://{ip}:5000/.well-known/agent-card.json", timeout=5).json()
     assert card["name"] == "a2a-minimal"
     assert send_message(f"http://{ip}:5000", "hi")["result"]["parts"][0]["text"] == "echo: hi"
-    [latest, *_] = httpx.get(f"{stack.url}/api/v1/user/upload-agents", params={"agent_name": name}).json()["uploads"]
+    [latest, *_] = httpx.get(f"{stack.url}/api/v1/user/upload-agents", params={"agent_name": name}).json()[
+        "uploads"
+    ]
     assert (latest["upload_id"], latest["status"]) == (first.upload_id, "running")
 
     again = deploy_agent(name, folder, backend_url=stack.url, timeout=120)
