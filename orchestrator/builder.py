@@ -156,6 +156,4 @@ class ImageBuilder:
 
     def _tag_alias(self, image_id: str, agent_name: str) -> None:
         if self.settings.AGENT_IMAGE_TAG:
-            self.api.tag(
-                image_id, self.image_repository(agent_name), self.settings.AGENT_IMAGE_TAG, force=True
-            )
+            self.api.tag(image_id, self.image_repository(agent_name), self.settings.AGENT_IMAGE_TAG, force=True)

@@ -67,9 +67,7 @@ class UnsafeComposeKey(InvalidAgent):
     """The compose service asks for host access the user has not allowed."""
 
 
-def run_options(
-    compose: dict, agent_name: str, folder: Path, allowed: frozenset[str] = frozenset()
-) -> RunOptions:
+def run_options(compose: dict, agent_name: str, folder: Path, allowed: frozenset[str] = frozenset()) -> RunOptions:
     """Turn the agent's compose service into RunOptions, refusing what is unsafe."""
     options = RunOptions()
     if not compose:
@@ -147,9 +145,7 @@ def _environment(service: dict, folder: Path, agent_name: str) -> dict[str, str]
         path = _inside(folder, str(relative), f"env_file {relative!r} of service {agent_name!r}")
         if not path.is_file():
             if required:
-                raise InvalidAgent(
-                    f"env_file {relative!r} does not exist in {folder}: add it or remove the entry"
-                )
+                raise InvalidAgent(f"env_file {relative!r} does not exist in {folder}: add it or remove the entry")
             continue
         env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
     declared = service.get("environment") or {}
@@ -219,9 +215,7 @@ def _seconds(duration: str) -> float:
             number += char
             index += 1
             continue
-        unit = (
-            "ms" if duration.startswith("ms", index) else "us" if duration.startswith("us", index) else char
-        )
+        unit = "ms" if duration.startswith("ms", index) else "us" if duration.startswith("us", index) else char
         if unit not in units or not number:
             raise InvalidAgent(f"healthcheck duration {duration!r} is not valid: use e.g. '5s' or '1m30s'")
         total += float(number) * units[unit]

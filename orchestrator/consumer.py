@@ -5,7 +5,7 @@ Message flow::
     XADD by the backend
         |
         v
-    XREADGROUP ">" ----> handler(fields) --ok--> XACK            (outcome recorded first)
+    XREADGROUP ">" ----> handler(id, fields) --ok--> XACK           (outcome recorded first)
         ^                     |
         |                  raises
         |                     v
@@ -19,9 +19,10 @@ Message flow::
 A live worker refreshes the idle time of its in-flight entries (XCLAIM JUSTID,
 which does not count as a delivery), so a long build is never reclaimed by
 another worker while it runs. Jobs run on daemon threads (at most
-WORKER_CONCURRENCY at once); two jobs with the same key (agent name) run one
-after the other. If the stream is deleted under the worker (NOGROUP), the group
-is recreated at id 0 and work goes on.
+WORKER_CONCURRENCY entries in hand at once), one runner thread per key (agent
+name): two commands for the same agent never race and run in stream order,
+while different agents build side by side. If the stream is deleted under
+the worker (NOGROUP), the group is recreated at id 0 and work goes on.
 """
 
 import logging
@@ -68,7 +69,7 @@ class StreamConsumer:
     def __init__(
         self,
         client: redis.Redis,
-        handler: Callable[[dict[str, str]], None],
+        handler: Callable[[str, dict[str, str]], None],
         config: ConsumerConfig,
         *,
         key_of: Callable[[dict[str, str]], str] = lambda fields: fields.get("agent_name", ""),
@@ -81,10 +82,13 @@ class StreamConsumer:
         self.key_of = key_of
         self.on_dead_letter = on_dead_letter
         self.heartbeat = heartbeat or (lambda: None)
-        self._inflight: dict[str, threading.Thread] = {}
+        # entry id -> key, for every entry running or waiting behind its key
+        self._inflight: dict[str, str] = {}
+        # key -> entries waiting, in stream order; a key is present while its runner thread lives
+        self._queues: dict[str, deque[Entry]] = {}
+        self._runners: dict[str, threading.Thread] = {}
         self._inflight_lock = threading.Lock()
         self._slot_freed = threading.Event()
-        self._key_locks: dict[str, threading.Lock] = {}
 
     # --- group and recovery ------------------------------------------------------
     def ensure_group(self) -> None:
@@ -215,7 +219,7 @@ class StreamConsumer:
 
     def _drain(self) -> None:
         deadline = time.monotonic() + self.config.shutdown_grace_seconds
-        for thread in list(self._inflight.values()):
+        for thread in list(self._runners.values()):
             thread.join(max(0.0, deadline - time.monotonic()))
         if self._inflight:
             log.warning(
@@ -225,14 +229,30 @@ class StreamConsumer:
 
     # --- one entry ---------------------------------------------------------------
     def _dispatch(self, entry_id: str, fields: dict[str, str]) -> None:
-        if entry_id in self._inflight:
-            return
-        thread = threading.Thread(
-            target=self.process, args=(entry_id, fields), daemon=True, name=f"job-{entry_id}"
-        )
+        """Run the entry on its key's runner thread: one key's entries run in stream order."""
+        key = self.key_of(fields)
         with self._inflight_lock:
-            self._inflight[entry_id] = thread
-        thread.start()
+            if entry_id in self._inflight:
+                return
+            self._inflight[entry_id] = key
+            if key in self._queues:  # a runner for this key is alive and will get to it
+                self._queues[key].append((entry_id, fields))
+                return
+            self._queues[key] = deque([(entry_id, fields)])
+            runner = threading.Thread(target=self._run_key, args=(key,), daemon=True, name=f"agent-{key}")
+            self._runners[key] = runner
+        runner.start()
+
+    def _run_key(self, key: str) -> None:
+        while True:
+            with self._inflight_lock:
+                queue = self._queues[key]
+                if not queue:
+                    del self._queues[key]
+                    self._runners.pop(key, None)
+                    return
+                entry_id, fields = queue.popleft()
+            self.process(entry_id, fields)
 
     def process(self, entry_id: str, fields: dict[str, str]) -> None:
         """Handle one entry; ack on success, dead-letter when out of tries."""
@@ -243,17 +263,15 @@ class StreamConsumer:
                 self.dead_letter(
                     entry_id,
                     fields,
-                    f"delivered {deliveries} times without an outcome "
-                    "(the worker stopped while handling it each time)",
+                    f"delivered {deliveries} times without an outcome (the worker stopped while handling it each time)",
                     deliveries,
                 )
                 return
-            with self._lock_for(self.key_of(fields)):
-                try:
-                    self.handler(fields)
-                except Exception as exc:
-                    self._failed(entry_id, fields, deliveries, exc)
-                    return
+            try:
+                self.handler(entry_id, fields)
+            except Exception as exc:
+                self._failed(entry_id, fields, deliveries, exc)
+                return
             self._ack(entry_id)
         except redis.RedisError as exc:
             log.warning("entry %s: Redis error (%s); it stays pending and will be retried", entry_id, exc)
@@ -297,17 +315,11 @@ class StreamConsumer:
                 log.exception("could not record the dead-lettered outcome of %s", entry_id)
 
     def _deliveries(self, entry_id: str) -> int:
-        pending = self.redis.xpending_range(
-            self.config.stream, self.config.group, min=entry_id, max=entry_id, count=1
-        )
+        pending = self.redis.xpending_range(self.config.stream, self.config.group, min=entry_id, max=entry_id, count=1)
         return int(pending[0]["times_delivered"]) if pending else 1
 
     def _ack(self, entry_id: str) -> None:
         self.redis.xack(self.config.stream, self.config.group, entry_id)
-
-    def _lock_for(self, key: str) -> threading.Lock:
-        with self._inflight_lock:
-            return self._key_locks.setdefault(key, threading.Lock())
 
 
 def _stream_gone(exc: redis.ResponseError) -> bool:

@@ -18,6 +18,7 @@ stream commands.
 import logging
 import time
 import uuid
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -71,7 +72,7 @@ class Deployer:
     def close(self) -> None:
         self.callback.close()
 
-    def handle(self, fields: dict[str, str]) -> None:
+    def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         """Stream handler: run the command; raise only when it should be retried."""
         command = fields.get("command", "deploy_agent")
         agent_name = fields.get("agent_name", "")
@@ -81,10 +82,28 @@ class Deployer:
             check_agent_name(agent_name)
         except InvalidAgent as exc:
             raise PoisonMessage(f"invalid agent_name in command: {exc}") from exc
+        upload_id = fields.get("upload_id") or uuid.uuid4().hex
+        newer = self._newer_command(agent_name, entry_id)
+        if newer is not None:
+            # A command reclaimed late (its worker died) must not roll the agent
+            # back over one that was sent after it and has already run.
+            message = f"skipped: a newer command for {agent_name} ({newer}) already ran"
+            DeploymentStatus(self.redis, agent_name, upload_id).superseded(message)
+            log.info("command %s: %s", entry_id, message)
+            return
         if command == "remove_agent":
             self.remove(agent_name)
             return
-        self.deploy(agent_name, fields.get("agent_path", ""), fields.get("upload_id") or uuid.uuid4().hex)
+        self.deploy(agent_name, fields.get("agent_path", ""), upload_id)
+
+    def _newer_command(self, agent_name: str, entry_id: str) -> str | None:
+        """The id of a later command that already ran for this agent, else mark this one as latest."""
+        key = status_mod.last_command_key(agent_name)
+        latest = self.redis.get(key)
+        if latest and _stream_order(latest) > _stream_order(entry_id):
+            return latest
+        self.redis.set(key, entry_id)
+        return None
 
     def on_dead_letter(self, fields: dict[str, str], error: str) -> None:
         """Record the give-up as the deployment's outcome, if the command named a valid agent."""
@@ -107,6 +126,7 @@ class Deployer:
         status = DeploymentStatus(self.redis, agent_name, upload_id, self.callback)
         started = time.monotonic()
         clock = _Clock(report)
+        build_log = _LogTail(status.log)
         try:
             status.stage("processing", "validating", f"checking {agent_path or '(no path)'}")
             folder = self._folder(agent_path)
@@ -123,7 +143,7 @@ class Deployer:
                 folder,
                 files,
                 report.content_hash,
-                status.log,
+                build_log.append,
                 on_build_start=lambda ref: status.stage("building", "building", f"building image {ref}"),
             )
             report.image, report.built = image.ref, image.built
@@ -139,9 +159,7 @@ class Deployer:
 
             status.stage("starting", "starting", f"starting container {agent_name}")
             env = self._environment(agent_name, options.environment)
-            container, kept = self.runner.ensure_container(
-                agent_name, image.ref, report.content_hash, env, options
-            )
+            container, kept = self.runner.ensure_container(agent_name, image.ref, report.content_hash, env, options)
             report.container_id, report.container_kept = container.id, kept
             clock.lap("start")
             status.stage(
@@ -163,7 +181,11 @@ class Deployer:
             report.status, report.message = "running", f"{agent_name} is running at {url}"
             status.result("running", report.message, url=url)
             status_mod.count(self.redis, "deployments_running")
-        except (InvalidAgent, BuildFailed, ContainerFailed, docker.errors.APIError) as exc:
+        except BuildFailed as exc:
+            report.status, report.message = "failed", f"the image build failed: {exc}{build_log.tail()}"
+            status.result("failed", report.message)
+            status_mod.count(self.redis, "deployments_failed")
+        except (InvalidAgent, ContainerFailed, docker.errors.APIError) as exc:
             report.status, report.message = "failed", _reason(exc)
             status.result("failed", report.message)
             status_mod.count(self.redis, "deployments_failed")
@@ -179,9 +201,7 @@ class Deployer:
 
     def _folder(self, agent_path: str) -> Path:
         if not agent_path:
-            raise InvalidAgent(
-                "the command has no agent_path: deploy through the backend, which stores the sources"
-            )
+            raise InvalidAgent("the command has no agent_path: deploy through the backend, which stores the sources")
         uploads = self.settings.UPLOADS_DIR.resolve()
         folder = Path(agent_path).resolve()
         if not folder.is_relative_to(uploads):
@@ -210,6 +230,21 @@ class Deployer:
         return env
 
 
+class _LogTail:
+    """Forwards build-log lines and keeps the last few for the failure message."""
+
+    def __init__(self, forward, keep: int = 12) -> None:
+        self.forward = forward
+        self.lines: deque[str] = deque(maxlen=keep)
+
+    def append(self, line: str) -> None:
+        self.lines.append(line)
+        self.forward(line)
+
+    def tail(self) -> str:
+        return "\nlast build log lines:\n" + "\n".join(self.lines) if self.lines else ""
+
+
 class _Clock:
     def __init__(self, report: DeployReport) -> None:
         self.report = report
@@ -219,6 +254,11 @@ class _Clock:
         now = time.monotonic()
         self.report.timings[name] = now - self.last
         self.last = now
+
+
+def _stream_order(entry_id: str) -> tuple[int, int]:
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
 
 
 def _reason(exc: Exception) -> str:

@@ -70,8 +70,7 @@ def wait_until_ready(
         restarted = container.attrs.get("RestartCount", 0) > restarts_before
         if state.get("Status") in {"exited", "dead"} or state.get("Restarting") or restarted:
             raise ContainerFailed(
-                f"the agent exited with code {state.get('ExitCode')} before it was ready"
-                f"{_log_tail(container)}"
+                f"the agent exited with code {state.get('ExitCode')} before it was ready{_log_tail(container)}"
             )
         health = (state.get("Health") or {}).get("Status")
         if health == "unhealthy":

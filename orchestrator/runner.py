@@ -110,9 +110,7 @@ class AgentRunner:
         while True:
             self.remove(agent_name, deadline)
             try:
-                container = self.client.containers.create(
-                    **{k: v for k, v in kwargs.items() if v is not None}
-                )
+                container = self.client.containers.create(**{k: v for k, v in kwargs.items() if v is not None})
                 container.start()
                 container.reload()
                 return container, False
@@ -179,6 +177,4 @@ class AgentRunner:
         try:
             self.client.volumes.get(name)
         except NotFound:
-            self.client.volumes.create(
-                name, labels={"nasiko.agent": agent_name, "nasiko.managed-by": MANAGED_BY}
-            )
+            self.client.volumes.create(name, labels={"nasiko.agent": agent_name, "nasiko.managed-by": MANAGED_BY})

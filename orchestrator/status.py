@@ -40,6 +40,11 @@ def status_key(agent_name: str) -> str:
     return f"agent:status:{agent_name}"
 
 
+def last_command_key(agent_name: str) -> str:
+    """Stream id of the newest command that ran for the agent (stale ones are skipped)."""
+    return f"agent:last-command:{agent_name}"
+
+
 def events_key(agent_name: str) -> str:
     return f"agent:events:{agent_name}"
 
@@ -75,9 +80,7 @@ class BackendCallback:
         try:
             self._queue.put_nowait((agent_name, payload))
         except queue.Full:
-            log.warning(
-                "backend callback queue full; dropped the %s update for %s", payload["status"], agent_name
-            )
+            log.warning("backend callback queue full; dropped the %s update for %s", payload["status"], agent_name)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued update was sent (or failed); False on timeout."""
@@ -105,9 +108,7 @@ class BackendCallback:
         try:
             response = self.http.put(url, json=payload)
             if response.status_code >= 400:
-                log.warning(
-                    "backend callback %s answered %s: %s", url, response.status_code, response.text[:200]
-                )
+                log.warning("backend callback %s answered %s: %s", url, response.status_code, response.text[:200])
         except httpx.HTTPError as exc:
             log.warning("backend callback %s failed: %s", url, exc)
 
@@ -135,6 +136,11 @@ class DeploymentStatus:
     def result(self, status: str, message: str, **extra: str) -> None:
         """The outcome (running or failed): the last event of this deployment."""
         self._record("result", status, "done" if status == "running" else "failed", message, extra)
+
+    def superseded(self, message: str) -> None:
+        """Close this command's event trail without touching the newer deployment's status hash."""
+        self.fields.update(status="failed", stage="superseded")
+        self._event("result", message)
 
     def _record(self, kind: str, status: str, stage: str, message: str, extra: dict[str, str]) -> None:
         self.fields.update(status=status, stage=stage, message=message, last_updated=now_iso(), **extra)

@@ -139,9 +139,7 @@ def _check_card(path: Path) -> None:
 
 
 def _load_compose(folder: Path, agent_name: str) -> dict:
-    path = next(
-        (folder / n for n in ("docker-compose.yml", "docker-compose.yaml") if (folder / n).is_file()), None
-    )
+    path = next((folder / n for n in ("docker-compose.yml", "docker-compose.yaml") if (folder / n).is_file()), None)
     if path is None:
         return {}
     try:
@@ -161,7 +159,5 @@ def _load_compose(folder: Path, agent_name: str) -> dict:
         raise InvalidAgent(f"{path}: service {agent_name!r} must be a mapping")
     container_name = service.get("container_name")
     if container_name is not None and container_name != agent_name:
-        raise InvalidAgent(
-            f"{path}: container_name is {container_name!r}; it must equal the agent name {agent_name!r}"
-        )
+        raise InvalidAgent(f"{path}: container_name is {container_name!r}; it must equal the agent name {agent_name!r}")
     return compose

@@ -11,6 +11,7 @@ the worker's own measurement of the image step. Every figure and ratio is
 printed (run with -s to see them).
 """
 
+import os
 import statistics
 import time
 
@@ -73,9 +74,7 @@ def build_seconds(client, agent_name: str) -> float:
     """The image step of the agent's latest deployment, from the worker's stage events."""
     events = [fields for _, fields in client.xrange(events_key(agent_name))]
     last_upload = events[-1]["upload_id"]
-    stamps = {
-        e["stage"]: e["timestamp"] for e in events if e["upload_id"] == last_upload and e["kind"] != "log"
-    }
+    stamps = {e["stage"]: e["timestamp"] for e in events if e["upload_id"] == last_upload and e["kind"] != "log"}
     return _seconds_between(stamps["building"], stamps["built"])
 
 
@@ -126,4 +125,8 @@ def test_bench_ten_concurrent_cached_deploys(make_agent, start_worker, client, w
     report("one cached deploy, median of 3", one)
     report("ten concurrent cached deploys, median of 3", ten)
     report("ten / one", ten / one, "x")
-    assert ten <= 3 * one
+    # A cached deploy is ~10-15 ms of CPU spread over the worker (Python, one
+    # GIL), the engine (inspects), Redis and the agent (probe). Ten at once are
+    # CPU-bound: on the 2-CPU machines here this measured 7-8 x with one worker
+    # process and 6.4 x with two, so the 3 x target needs more cores.
+    assert ten <= 3 * one, f"10 concurrent = {ten / one:.1f} x one on {os.cpu_count()} CPUs"

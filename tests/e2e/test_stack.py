@@ -5,19 +5,26 @@ Kong and LangTrace have no image on a machine without a registry; their checks
 are reported as not run, never as passed.
 """
 
+import contextlib
 import json
 import subprocess
 import sys
+import time
+import uuid
+from pathlib import Path
 
+import docker
 import httpx
 import pytest
 import redis
 from pymongo import MongoClient
 
+from nasiko_local import deploy, endpoints, smoke
 from nasiko_local import stack as nasiko
 from nasiko_local.containers import agent_containers, project_containers
 from nasiko_local.errors import NasikoError
 from nasiko_local.reporter import SilentReporter
+from tests.e2e.agent_containers import send_message
 
 pytestmark = pytest.mark.e2e
 
@@ -31,17 +38,34 @@ HTTP_HEALTH = {
 }
 
 
+LLM_STUB = f"nasiko-test-llm-stub-{uuid.uuid4().hex[:6]}"
+
+
 @pytest.fixture(scope="module")
-def live(fresh_stack):
+def live(fresh_stack, stack_config, tmp_path_factory):
+    """The stack, with agents' LLM pointed at a stub that test_crewai_* starts on the network."""
+    env = tmp_path_factory.mktemp("stack") / "e2e.env"
+    env.write_text((stack_config.read_text() if stack_config else "")
+                   + f"\nOPENAI_API_KEY=sk-test-not-a-secret\nOPENAI_BASE_URL=http://{LLM_STUB}:8000/v1\n"
+                   + "OPENAI_MODEL=stub-model\n")
+    stack = nasiko.load_stack(env)
     reporter = SilentReporter()
-    status = nasiko.up(fresh_stack, reporter, timeout=600)
-    yield fresh_stack, status, reporter
-    nasiko.down(fresh_stack, volumes=True)  # safety net if a test stopped early
+    status = nasiko.up(stack, reporter, timeout=600)
+    yield stack, status, reporter
+    with contextlib.suppress(docker.errors.NotFound):
+        stack.client.containers.get(LLM_STUB).remove(force=True)
+    nasiko.down(stack, volumes=True)  # safety net if a test stopped early
+
+
+@pytest.fixture(scope="module")
+def stack_env(live):
+    return live[0].compose.env.path
 
 
 def invoke(*args: str, config) -> subprocess.CompletedProcess:
+    """The task as a user runs it: a separate `invoke` process."""
     command = [sys.executable, "-m", "invoke", *args, *(["--config", str(config)] if config else [])]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, timeout=1200)
 
 
 def test_up_reports_every_enabled_service_healthy(live):
@@ -96,8 +120,8 @@ def test_gateway_through_kong(live):
     assert httpx.get("http://127.0.0.1:9100/status", timeout=10).status_code == 200
 
 
-def test_status_json_lists_every_service_with_the_v1_schema(live, stack_config):
-    result = invoke("status", "--json", config=stack_config)
+def test_status_json_lists_every_service_with_the_v1_schema(live, stack_env):
+    result = invoke("status", "--json", config=stack_env)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["schema"] == "nasiko.status/v1"
@@ -107,6 +131,107 @@ def test_status_json_lists_every_service_with_the_v1_schema(live, stack_config):
         "url": "http://localhost:8000/docs", "image": "nasiko/nasiko-backend:latest", "uptime_seconds": None,
         "container": "nasiko-nasiko-backend-1"}
     assert document["all_ready"] is True
+
+
+# --- agents through the stack -------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _deploy(stack, name: str, events: list | None = None) -> deploy.DeployResult:
+    return deploy.deploy_agent(name, ROOT / "agents" / name, backend_url=endpoints.backend_url(stack.compose),
+                               on_event=events.append if events is not None else None, timeout=900)
+
+
+def _agent_address(stack, name: str) -> str:
+    container = stack.client.containers.get(name)
+    return f"http://{container.attrs['NetworkSettings']['Networks']['nasiko-network']['IPAddress']}:5000"
+
+
+def test_minimal_agent_deploys_onto_the_stack_network_with_its_labels(live):
+    stack, _, _ = live
+    result = _deploy(stack, "a2a-minimal")
+    assert result.status == "running"
+    assert result.url == "http://localhost:9100/a2a-minimal/"
+    container = stack.client.containers.get("a2a-minimal")
+    assert "nasiko-network" in container.attrs["NetworkSettings"]["Networks"]
+    assert container.labels["nasiko.agent"] == "a2a-minimal"
+    assert container.labels["nasiko.managed-by"] == "nasiko-worker"
+    assert container.labels["nasiko.image"] == result.image
+    card = httpx.get(f"{_agent_address(stack, 'a2a-minimal')}/.well-known/agent-card.json", timeout=5).json()
+    assert card["name"] == "a2a-minimal"
+
+
+def test_the_agent_appears_in_the_registry_within_two_seconds(live):
+    stack, _, _ = live
+    deadline = time.monotonic() + 2
+    while True:
+        agents = httpx.get(f"{endpoints.registry_url(stack.compose)}/agents", timeout=5).json()
+        if any(a["name"] == "a2a-minimal" for a in agents) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    [entry] = [a for a in agents if a["name"] == "a2a-minimal"]
+    assert entry["url"] == "http://localhost:9100/a2a-minimal/"
+    assert entry["upstream"] == "http://a2a-minimal:5000"
+    assert entry["card"]["url"] == "http://localhost:9100/a2a-minimal/"
+
+
+def test_redeploying_unchanged_sources_builds_nothing_and_keeps_one_container(live):
+    stack, _, _ = live
+    first_id = stack.client.containers.get("a2a-minimal").id
+    events: list[dict] = []
+    result = _deploy(stack, "a2a-minimal", events)
+    assert result.status == "running"
+    assert [e for e in events if e.get("kind") == "log"] == [], "no build log: nothing was built"
+    assert stack.client.containers.get("a2a-minimal").id == first_id
+    assert len(stack.client.containers.list(all=True, filters={"label": "nasiko.agent=a2a-minimal"})) == 1
+
+
+def test_status_lists_the_agent_with_its_gateway_url(live):
+    stack, _, _ = live
+    [agent] = [row for row in nasiko.status(stack).agents if row.name == "a2a-minimal"]
+    assert (agent.kind, agent.state, agent.url) == ("agent", "running", "http://localhost:9100/a2a-minimal/")
+
+
+def test_smoke_checklist_passes_against_the_live_stack_and_says_what_it_could_not_run(live):
+    stack, _, _ = live
+    report = smoke.Checklist(stack, agent="a2a-minimal", agent_path=ROOT / "agents/a2a-minimal").run()
+    outcomes = {check.name: check.outcome for check in report.checks}
+    expected_not_run = {"down"} | ({"gateway-status", "gateway-route"} if "kong" not in stack.services else set())
+    assert {n for n, o in outcomes.items() if o == "not-run"} == expected_not_run
+    assert {n for n, o in outcomes.items() if o == "failed"} == set(), report.to_json()
+    assert report.count("passed") == len(outcomes) - len(expected_not_run)
+
+
+def test_crewai_deploys_with_invoke_and_answers_through_its_llm(live, stack_env):
+    """`invoke deploy-agent --name crewai`, its LLM being the stub in tests/fixtures/llm_stub."""
+    stack, _, _ = live
+    stub_image, _ = stack.client.images.build(path=str(ROOT / "tests/fixtures/llm_stub"), network_mode="host",
+                                              tag="nasiko-test/llm-stub:e2e", rm=True)
+    stub = stack.client.containers.run(stub_image.id, name=LLM_STUB, detach=True, network="nasiko-network",
+                                       labels={"nasiko.test": "llm-stub"})
+    try:
+        result = invoke("deploy-agent", "--name", "crewai", "--json", config=stack_env)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        deployed = json.loads(result.stdout.strip().splitlines()[-1])
+        assert deployed["status"] == "running" and deployed["url"] == "http://localhost:9100/crewai/"
+        answer = send_message(_agent_address(stack, "crewai"), "What is the A2A protocol for?")
+        [part] = answer["result"]["parts"]
+        assert part["text"].startswith("[llm-stub] "), answer
+    finally:
+        stub.remove(force=True)
+
+
+def test_remove_agent_removes_its_container_and_registry_entry(live, stack_env):
+    stack, _, _ = live
+    result = invoke("remove-agent", "--name", "a2a-minimal", config=stack_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stack.client.containers.list(all=True, filters={"label": "nasiko.agent=a2a-minimal"}) == []
+    deadline = time.monotonic() + 5
+    while any(a["name"] == "a2a-minimal" for a in httpx.get(f"{endpoints.registry_url(stack.compose)}/agents",
+                                                              timeout=5).json()):
+        assert time.monotonic() < deadline, "still listed 5 s after removal"
+        time.sleep(0.2)
 
 
 def test_restart_recreates_only_the_named_service(live):
@@ -120,8 +245,8 @@ def test_restart_recreates_only_the_named_service(live):
     assert status.all_ready
 
 
-def test_logs_tail_prints_the_last_lines_of_one_service(live, stack_config):
-    result = invoke("logs", "-s", "redis", "-n", "5", config=stack_config)
+def test_logs_tail_prints_the_last_lines_of_one_service(live, stack_env):
+    result = invoke("logs", "-s", "redis", "-n", "5", config=stack_env)
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert 1 <= len(lines) <= 5
@@ -129,19 +254,16 @@ def test_logs_tail_prints_the_last_lines_of_one_service(live, stack_config):
     assert "\x1b[" not in result.stdout, "no terminal control codes in a pipe"
 
 
-def test_unknown_service_lists_the_valid_ones(live, stack_config):
-    result = invoke("logs", "-s", "nope", config=stack_config)
+def test_unknown_service_lists_the_valid_ones(live, stack_env):
+    result = invoke("logs", "-s", "nope", config=stack_env)
     assert result.returncode == 1
     assert "unknown service nope" in result.stderr
     assert "nasiko-backend" in result.stderr
 
 
-def test_up_refuses_a_port_another_program_holds(live, tmp_path, stack_config):
+def test_up_refuses_a_port_another_program_holds(live, stack_env):
     """Port 8000 is the backend's; asking for it under another project name must fail clearly."""
-    stack, _, _ = live
-    env = tmp_path / "clash.env"
-    env.write_text((stack_config.read_text() if stack_config else "") + "\n")
-    other = nasiko.load_stack(env)
+    other = nasiko.load_stack(stack_env)
     other.compose.project = "nasiko-clash"
     with pytest.raises(NasikoError) as error:
         nasiko.check_machine(other, SilentReporter())
@@ -149,9 +271,9 @@ def test_up_refuses_a_port_another_program_holds(live, tmp_path, stack_config):
     assert expected in error.value.message
 
 
-def test_down_with_volumes_leaves_no_container_network_or_volume(live, stack_config):
+def test_down_with_volumes_leaves_no_container_network_or_volume(live, stack_env):
     stack, _, _ = live
-    result = invoke("down", "--volumes", "--yes", config=stack_config)
+    result = invoke("down", "--volumes", "--yes", config=stack_env)
     assert result.returncode == 0, result.stdout + result.stderr
     client = stack.client
     assert client.containers.list(all=True, filters={"label": "com.docker.compose.project=nasiko"}) == []
@@ -160,13 +282,13 @@ def test_down_with_volumes_leaves_no_container_network_or_volume(live, stack_con
     assert client.volumes.list(filters={"label": "com.docker.compose.project=nasiko"}) == []
 
 
-def test_shell_on_a_stopped_stack_says_to_start_it(live, stack_config):
-    result = invoke("shell", "nasiko-backend", config=stack_config)
+def test_shell_on_a_stopped_stack_says_to_start_it(live, stack_env):
+    result = invoke("shell", "nasiko-backend", config=stack_env)
     assert result.returncode == 1
     assert "the stack is not running" in result.stderr and "invoke up" in result.stderr
 
 
-def test_down_volumes_without_yes_and_without_a_terminal_refuses(live, stack_config):
-    result = invoke("down", "--volumes", config=stack_config)
+def test_down_volumes_without_yes_and_without_a_terminal_refuses(live, stack_env):
+    result = invoke("down", "--volumes", config=stack_env)
     assert result.returncode == 1
     assert "--yes" in result.stderr

@@ -102,15 +102,10 @@ def test_a_source_only_change_rebuilds_reusing_the_dependency_layer(
     pip_step = next(i for i, line in enumerate(lines) if "RUN pip install" in line)
     assert lines[pip_step + 1].strip().startswith("---> Using cache"), lines[pip_step : pip_step + 3]
     assert changed.container_id != first.container_id
-    assert (
-        httpx.get(f"{agent_url(engine, agent.name, agent_network)}/health").json()["greeting"]
-        == "changed greeting"
-    )
+    assert httpx.get(f"{agent_url(engine, agent.name, agent_network)}/health").json()["greeting"] == "changed greeting"
 
 
-def test_ten_redeploys_in_a_row_give_ten_successes_and_one_container(
-    make_agent, start_worker, client, engine
-):
+def test_ten_redeploys_in_a_row_give_ten_successes_and_one_container(make_agent, start_worker, client, engine):
     agent = make_agent()
     versions = [agent.upload(greeting="version a"), agent.upload(greeting="version b")]
     start_worker()
@@ -153,6 +148,7 @@ def test_a_failing_build_step_fails_the_deployment_with_the_engine_message_and_c
 
     assert report.status == "failed"
     assert "returned a non-zero code: 3" in report.message
+    assert "last build log lines" in report.message and "exit 3" in report.message
     with pytest.raises(docker.errors.ImageNotFound):
         engine.images.get(deployer.builder.image_ref(agent.name, report.content_hash))
     assert engine.containers.list(all=True, filters={"label": f"nasiko.agent={agent.name}"}) == []
@@ -187,3 +183,17 @@ def agent_marker() -> str:
     import uuid
 
     return uuid.uuid4().hex
+
+
+def test_a_command_reclaimed_after_a_newer_one_ran_does_not_roll_the_agent_back(make_agent, deployer, client):
+    agent = make_agent()
+    newer, older = agent.upload(greeting="newer"), agent.upload(greeting="older")
+    base = {"command": "deploy_agent", "agent_name": agent.name}
+    deployer.handle("2000-0", {**base, "agent_path": str(newer), "upload_id": "newer"})
+
+    deployer.handle("1000-0", {**base, "agent_path": str(older), "upload_id": "older"})
+
+    [result] = [e for e in events_of(client, agent.name, "older") if e["kind"] == "result"]
+    assert "newer command" in result["message"] and "2000-0" in result["message"]
+    status = client.hgetall(status_key(agent.name))
+    assert status["status"] == "running" and status["upload_id"] == "newer"

@@ -61,9 +61,7 @@ def test_a_worker_killed_mid_build_finishes_the_job_exactly_once_after_restart(
     assert client.xlen(DEAD_LETTER_STREAM) == 0
 
 
-def test_a_poison_message_goes_to_the_dead_letter_stream_and_the_worker_stays_alive(
-    make_agent, start_worker, client
-):
+def test_a_poison_message_goes_to_the_dead_letter_stream_and_the_worker_stays_alive(make_agent, start_worker, client):
     worker = start_worker()
     client.xadd(STREAM, {"command": "deploy_agent", "agent_name": "Not A Valid Name!", "agent_path": "/x"})
     client.xadd(STREAM, {"command": "launch_missiles", "agent_name": "tiny"})
@@ -78,9 +76,7 @@ def test_a_poison_message_goes_to_the_dead_letter_stream_and_the_worker_stays_al
     assert client.xpending(STREAM, GROUP)["pending"] == 0
 
 
-def test_sigterm_stops_the_worker_cleanly_and_its_heartbeat_is_fresh_while_it_runs(
-    start_worker, worker_settings
-):
+def test_sigterm_stops_the_worker_cleanly_and_its_heartbeat_is_fresh_while_it_runs(start_worker, worker_settings):
     worker = start_worker()
     heartbeat = worker_settings.WORKER_HEARTBEAT_FILE
     wait_for(heartbeat.exists, 30, "the first heartbeat")

@@ -53,9 +53,7 @@ class AgentSource:
             compose += f"    command: {json.dumps(self.command)}\n"  # JSON is valid YAML
         (folder / "docker-compose.yml").write_text(compose)
         source = (folder / "agent.py").read_text()
-        (folder / "agent.py").write_text(
-            source.replace('GREETING = "hello from tiny"', f"GREETING = {greeting!r}")
-        )
+        (folder / "agent.py").write_text(source.replace('GREETING = "hello from tiny"', f"GREETING = {greeting!r}"))
         dockerfile = (folder / "Dockerfile").read_text()
         if self.extra_run:
             dockerfile = dockerfile.replace("COPY . .", f"{self.extra_run}\nCOPY . .")
@@ -76,9 +74,7 @@ def engine():
 
 @pytest.fixture(scope="session")
 def agent_network(engine):
-    network = engine.networks.create(
-        f"nasiko-test-{uuid.uuid4().hex[:8]}", driver="bridge", labels=TEST_LABEL
-    )
+    network = engine.networks.create(f"nasiko-test-{uuid.uuid4().hex[:8]}", driver="bridge", labels=TEST_LABEL)
     yield network.name
     network.reload()
     for container in network.containers:
@@ -147,9 +143,7 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
 
     def environment(self) -> dict[str, str]:
-        env = {
-            key: str(value) for key, value in self.settings.model_dump().items() if value not in ("", None)
-        }
+        env = {key: str(value) for key, value in self.settings.model_dump().items() if value not in ("", None)}
         env = {key: value for key, value in env.items() if key.isupper()}
         # Nothing listens there: callbacks fail fast, and must not fail deployments.
         env["BACKEND_URL"] = f"http://127.0.0.1:{free_port()}"

@@ -59,7 +59,7 @@ def test_entry_is_acknowledged_only_after_the_handler_returns(client):
     release = threading.Event()
     started = threading.Event()
 
-    def handler(fields):
+    def handler(entry_id, fields):
         started.set()
         release.wait(10)
 
@@ -75,7 +75,7 @@ def test_entry_is_acknowledged_only_after_the_handler_returns(client):
 def test_failing_entry_stays_pending_then_goes_to_dead_letter_after_max_deliveries(client):
     calls = []
 
-    def handler(fields):
+    def handler(entry_id, fields):
         calls.append(fields["agent_name"])
         raise RuntimeError("engine said no")
 
@@ -93,7 +93,7 @@ def test_failing_entry_stays_pending_then_goes_to_dead_letter_after_max_deliveri
 def test_failing_entry_is_not_acknowledged_before_the_last_delivery(client):
     calls = []
 
-    def handler(fields):
+    def handler(entry_id, fields):
         calls.append(1)
         raise RuntimeError("boom")
 
@@ -108,7 +108,7 @@ def test_failing_entry_is_not_acknowledged_before_the_last_delivery(client):
 def test_poison_message_goes_to_dead_letter_at_once_and_the_worker_goes_on(client):
     handled = []
 
-    def handler(fields):
+    def handler(entry_id, fields):
         if "agent_name" not in fields:
             raise PoisonMessage("no agent_name")
         handled.append(fields["agent_name"])
@@ -122,11 +122,9 @@ def test_poison_message_goes_to_dead_letter_at_once_and_the_worker_goes_on(clien
     assert pending_count(client) == 0
 
 
-def test_stream_deleted_while_blocking_recreates_the_group_and_processes_the_next_message_once(
-    client, caplog
-):
+def test_stream_deleted_while_blocking_recreates_the_group_and_processes_the_next_message_once(client, caplog):
     handled = Counter()
-    with Running(client, lambda fields: handled.update([fields["n"]]), block_ms=1000) as consumer:
+    with Running(client, lambda entry_id, fields: handled.update([fields["n"]]), block_ms=1000) as consumer:
         wait_for(lambda: client.exists(STREAM), what="group creation")
         time.sleep(0.2)  # the consumer now blocks in XREADGROUP
         client.delete(STREAM)
@@ -151,7 +149,7 @@ def test_dead_consumer_entries_are_reclaimed_deleted_ones_dropped_and_nothing_st
     time.sleep(0.3)  # longer than claim_idle_seconds: A counts as dead
 
     handled = Counter()
-    with Running(client, lambda fields: handled.update([fields["n"]]), consumer="worker-b"):
+    with Running(client, lambda entry_id, fields: handled.update([fields["n"]]), consumer="worker-b"):
         wait_for(lambda: handled == Counter({"2": 1, "3": 1}), what="entries 2 and 3")
         wait_for(lambda: pending_count(client) == 0, what="empty pending list")
         time.sleep(0.5)  # several reclaim passes later, still exactly once
@@ -167,7 +165,7 @@ def test_own_pending_entries_are_read_again_first_at_start(client):
     handled = []
     # Idle time far above the test duration: only the own-pending path can find it.
     with Running(
-        client, lambda fields: handled.append(fields["n"]), consumer="worker-b", claim_idle_seconds=300
+        client, lambda entry_id, fields: handled.append(fields["n"]), consumer="worker-b", claim_idle_seconds=300
     ):
         wait_for(lambda: handled == ["1"], what="own pending entry")
         wait_for(lambda: pending_count(client) == 0, what="ack")
@@ -177,7 +175,7 @@ def test_entry_in_progress_is_not_reclaimed_by_another_consumer(client):
     release = threading.Event()
     calls = []
 
-    def handler(fields):
+    def handler(entry_id, fields):
         calls.append(fields["n"])
         release.wait(10)
 
@@ -185,7 +183,7 @@ def test_entry_in_progress_is_not_reclaimed_by_another_consumer(client):
         client.xadd(STREAM, {"agent_name": "echo", "n": "1"})
         wait_for(lambda: calls, what="start of the job")
         other = StreamConsumer(
-            client, lambda fields: None, ConsumerConfig(consumer="worker-b", claim_idle_seconds=0.3)
+            client, lambda entry_id, fields: None, ConsumerConfig(consumer="worker-b", claim_idle_seconds=0.3)
         )
         for _ in range(8):  # 1.6 s, several times the idle limit
             assert other.reclaim_idle() == []
@@ -200,7 +198,7 @@ def test_entries_of_one_agent_run_one_after_the_other_while_other_agents_run_alo
     overlaps = []
     lock = threading.Lock()
 
-    def handler(fields):
+    def handler(entry_id, fields):
         with lock:
             active[fields["agent_name"]] += 1
             overlaps.append(dict(active))
@@ -217,8 +215,17 @@ def test_entries_of_one_agent_run_one_after_the_other_while_other_agents_run_alo
     assert any(snapshot.get("same") == 1 and snapshot.get("other") == 1 for snapshot in overlaps)
 
 
+def test_entries_of_one_agent_run_in_stream_order(client):
+    order = []
+    client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    sent = [client.xadd(STREAM, {"agent_name": "same", "n": str(n)}) for n in range(8)]
+    with Running(client, lambda entry_id, fields: order.append(entry_id) or time.sleep(0.02), concurrency=8):
+        wait_for(lambda: len(order) == 8 and pending_count(client) == 0, what="eight jobs")
+    assert order == sent
+
+
 def test_existing_group_is_fine_but_other_creation_errors_are_raised(client):
-    consumer = StreamConsumer(client, lambda fields: None, ConsumerConfig(consumer="x"))
+    consumer = StreamConsumer(client, lambda entry_id, fields: None, ConsumerConfig(consumer="x"))
     consumer.ensure_group()
     consumer.ensure_group()  # BUSYGROUP: tolerated
     client.delete(STREAM)
@@ -230,7 +237,7 @@ def test_existing_group_is_fine_but_other_creation_errors_are_raised(client):
 def test_heartbeat_is_touched_from_the_main_loop(client, tmp_path):
     beat = tmp_path / "heartbeat"
     consumer = StreamConsumer(
-        client, lambda fields: None, ConsumerConfig(consumer="x", block_ms=50), heartbeat=beat.touch
+        client, lambda entry_id, fields: None, ConsumerConfig(consumer="x", block_ms=50), heartbeat=beat.touch
     )
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)

@@ -53,9 +53,7 @@ def test_folder_names_that_cannot_be_mapped_are_rejected_with_the_reason(folder,
         agent_name_for_folder(folder)
 
 
-@pytest.mark.parametrize(
-    "name", ["WeatherAgent", "weather.agent", "_private", "agent-", "my agent", "agent___x"]
-)
+@pytest.mark.parametrize("name", ["WeatherAgent", "weather.agent", "_private", "agent-", "my agent", "agent___x"])
 def test_worker_accepts_only_names_that_are_already_valid_and_suggests_one(name):
     with pytest.raises(InvalidAgent, match="e.g."):
         check_agent_name(name)
