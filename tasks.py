@@ -11,7 +11,7 @@ import sys
 
 from invoke import Context, Exit, task
 
-from nasiko_local import console, deploy, endpoints, stack
+from nasiko_local import console, deploy, endpoints, images, stack
 from nasiko_local.errors import NasikoError
 
 CONFIG_HELP = "env file to use (default: first of .nasiko.env, .nasiko-local.env, .env)"
@@ -116,16 +116,16 @@ def shell(c: Context, service, config=None):
 @friendly_errors
 def build(c: Context, service=None, config=None):
     """Build the platform images as {NASIKO_REGISTRY_URL}/{service}:{NASIKO_VERSION}."""
-    images = stack.build_images(stack.load_stack(config), console.ConsoleReporter(), _services(service))
-    console.console.print("built: " + ", ".join(images))
+    built = images.build_images(stack.load_stack(config), console.ConsoleReporter(), _services(service))
+    console.console.print("built: " + ", ".join(built))
 
 
 @task(iterable=["service"], help={"config": CONFIG_HELP, "service": "push only these (repeat or comma-separate)"})
 @friendly_errors
 def push(c: Context, service=None, config=None):
     """Publish the platform images to NASIKO_REGISTRY_URL (others then start with --no-build)."""
-    images = stack.push_images(stack.load_stack(config), console.ConsoleReporter(), _services(service))
-    console.console.print("pushed: " + ", ".join(images))
+    pushed = images.push_images(stack.load_stack(config), console.ConsoleReporter(), _services(service))
+    console.console.print("pushed: " + ", ".join(pushed))
 
 
 @task(help={"name": "agent name (a DNS label); the folder defaults to agents/NAME",

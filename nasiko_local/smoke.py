@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from . import deploy, stack
+from . import deploy, images, stack
 from .compose import compose_v2_version
 from .containers import project_containers
 from .endpoints import backend_url, gateway_url, registry_url
@@ -143,7 +143,7 @@ class Checklist:
         present, buildable, missing = [], [], []
         for service in self.stack.services:
             image = config.image(service)
-            if stack._image_present(self.stack.client, image):
+            if images.image_present(self.stack.client, image):
                 present.append(image)
             elif config.built_here(service):
                 buildable.append(image)

@@ -179,7 +179,7 @@ class StreamConsumer:
                     exc,
                 )
                 self.ensure_group()
-            except redis.ConnectionError as exc:
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("Redis unreachable (%s); retrying", exc)
                 stop.wait(1.0)
         self._drain()

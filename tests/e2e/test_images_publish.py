@@ -11,6 +11,7 @@ import docker
 import httpx
 import pytest
 
+from nasiko_local import images
 from nasiko_local import stack as nasiko
 from nasiko_local.docker_api import docker_client
 from nasiko_local.errors import NasikoError
@@ -58,17 +59,17 @@ def published_stack(registry, stack_config, tmp_path):
 def test_build_push_then_up_pulls_the_published_image_and_builds_the_rest(published_stack):
     stack, registry, version = published_stack
     reporter = SilentReporter()
-    built = nasiko.build_images(stack, reporter, ["nasiko-auth"])
+    built = images.build_images(stack, reporter, ["nasiko-auth"])
     assert built == [f"{registry}/team/nasiko-auth:{version}"]
     pushed_id = stack.client.images.get(built[0]).id
 
-    assert nasiko.push_images(stack, reporter, ["nasiko-auth"]) == built
+    assert images.push_images(stack, reporter, ["nasiko-auth"]) == built
     tags = httpx.get(f"http://{registry}/v2/team/nasiko-auth/tags/list", timeout=5).json()
     assert tags["tags"] == [version]
 
     stack.client.images.remove(built[0], force=True)
     pulling = SilentReporter()
-    nasiko.ensure_images(stack, pulling, services=["nasiko-auth", "nasiko-router"])
+    images.ensure_images(stack, pulling, services=["nasiko-auth", "nasiko-router"])
     assert stack.client.images.get(built[0]).id == pushed_id, "the published image came back by pull"
     assert any("not published: building" in step and "nasiko-router" in step for step in pulling.steps)
     assert not any("building" in step and "nasiko-auth" in step for step in pulling.steps)
@@ -78,7 +79,7 @@ def test_build_push_then_up_pulls_the_published_image_and_builds_the_rest(publis
 def test_no_build_refuses_when_an_image_is_missing(published_stack):
     stack, _, version = published_stack
     with pytest.raises(NasikoError) as error:
-        nasiko.ensure_images(stack, SilentReporter(), build=False, services=["nasiko-web"])
+        images.ensure_images(stack, SilentReporter(), build=False, services=["nasiko-web"])
     assert f"nasiko-web:{version}" in error.value.message
     assert "invoke build" in error.value.hint
 
@@ -86,4 +87,4 @@ def test_no_build_refuses_when_an_image_is_missing(published_stack):
 def test_push_before_build_says_to_build_first(published_stack):
     stack, _, _ = published_stack
     with pytest.raises(NasikoError, match="not built yet"):
-        nasiko.push_images(stack, SilentReporter(), ["nasiko-chat-history".replace("nasiko-", "")])
+        images.push_images(stack, SilentReporter(), ["chat-history"])
