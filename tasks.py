@@ -136,12 +136,21 @@ def deploy_agent(c: Context, name, path=None, config=None, timeout=1800, json=Fa
     """Deploy an agent folder into the running stack and follow it until it is ready."""
     project = stack.load_stack(config)
     display = None if json else console.DeployProgress(name)
+
+    def check_worker() -> None:
+        try:
+            stack.require_running(project, "nasiko-worker")
+        except NasikoError as error:
+            raise NasikoError(f"{error.message}; queued deployments are kept and run once it is back",
+                              hint=error.hint) from None
+
     try:
         result = deploy.deploy_agent(name, path, backend_url=endpoints.backend_url(project.compose),
                                      gateway_url=endpoints.gateway_url(project.compose, display=True),
                                      registry_url=endpoints.service_url(project.compose, "kong-service-registry",
                                                                         display=True),
-                                     agents_dir=stack.ROOT / "agents", on_event=display, timeout=float(timeout))
+                                     agents_dir=stack.ROOT / "agents", on_event=display, timeout=float(timeout),
+                                     check_worker=check_worker)
     except deploy.DeployFailed as failure:
         if json:
             print(jsonlib.dumps(failure.result.to_dict()))

@@ -132,6 +132,8 @@ class Compose:
         )
         if check and result.returncode != 0:
             detail = _last_lines((result.stderr or "") + (result.stdout or "")) if capture else ""
+            if "'compose' is not a docker command" in detail or "unknown command: docker compose" in detail:
+                compose_v2_version()  # raises the error that says how to get Compose v2
             raise NasikoError(f"{what or 'docker compose ' + command[0]} failed (exit {result.returncode})"
                               + (f":\n{detail}" if detail else ""), hint=self._hint(detail))
         return result
@@ -141,6 +143,8 @@ class Compose:
             return f"fix the line named above in {self.env.path} (lines are KEY=VALUE; quote values with spaces)"
         if "Couldn't find env file" in detail:
             return "pass an existing file to --config"
+        if "Invalid hostPort" in detail or "invalid hostPort" in detail:
+            return "NASIKO_PORT_* settings must be port numbers (1-65535) in your env file"
         if "address already in use" in detail or "port is already allocated" in detail:
             return "a port of the stack is taken: stop what holds it or set NASIKO_PORT_<NAME> in your env file"
         return None

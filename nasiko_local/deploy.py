@@ -207,11 +207,14 @@ def deploy_agent(
     agents_dir: Path | str = "agents",
     on_event: EventCallback | None = None,
     timeout: float = 1800,
+    check_worker: Callable[[], None] | None = None,
 ) -> DeployResult:
     """Deploy the folder `path` (default `agents/NAME`) as agent `name`.
 
     Returns the result when the agent is running; raises DeployFailed when the
     worker reports a failure, NasikoError for anything the user must fix first.
+    `check_worker`, if given, raises when the worker is down: it runs before
+    the upload and between polls, so a dead worker ends the wait at once.
     """
     started = time.monotonic()
     backend_url = backend_url.rstrip("/")
@@ -232,6 +235,8 @@ def deploy_agent(
 
     emit("validate", f"checking {folder}")
     check_folder(name, folder)
+    if check_worker:
+        check_worker()
     data, count = zip_agent_folder(folder)
     emit("upload", f"uploading {count} files ({len(data) / 1024:.0f} kB)")
     response = _call(
@@ -246,7 +251,13 @@ def deploy_agent(
     upload_id = response.json()["upload_id"]
 
     tail: deque[str] = deque(maxlen=LOG_TAIL)
-    outcome = follow_events(backend_url, name, upload_id, on_event=on_event, timeout=timeout, log_tail=tail)
+    def worker_gone() -> None:
+        if check_worker:
+            check_worker()
+        return None
+
+    outcome = follow_events(backend_url, name, upload_id, on_event=on_event, timeout=timeout, log_tail=tail,
+                            finished=worker_gone, poll_wait=5 if check_worker else POLL_WAIT_SECONDS)
     status = _status(backend_url, name)
     result = DeployResult(
         name=name,

@@ -115,6 +115,6 @@ def check_memory(client: docker.DockerClient, observability: bool) -> None:
     if total and total < need:
         raise NasikoError(
             f"the Docker engine has {total:.1f} GiB of memory; the stack needs at least {need:.0f} GiB",
-            hint="give Docker more memory (Docker Desktop: Settings > Resources), or start with --dev "
-            "to leave out observability",
+            hint="give Docker more memory (Docker Desktop: Settings > Resources)"
+            + (", or start with --dev to leave out observability" if observability else ""),
         )

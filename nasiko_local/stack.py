@@ -192,7 +192,8 @@ def restart(stack: Stack, reporter: Reporter | None = None, service: str | None 
 
 # --- logs, shell, status -------------------------------------------------------------------
 
-def _require_running(stack: Stack, service: str) -> None:
+def require_running(stack: Stack, service: str) -> None:
+    """Raise a NasikoError saying what to do unless `service` is running."""
     state = service_states(stack.client, stack.compose.project, [service])[service]
     if state.state != "running":
         if not project_containers(stack.client, stack.compose.project):
@@ -220,7 +221,7 @@ def logs_command(stack: Stack, services: list[str], *, follow: bool = False, tai
 def shell_command(stack: Stack, service: str, command: str | None = None) -> list[str]:
     """`docker compose exec` into a running service: bash if the image has it, else sh."""
     stack.resolve([service])
-    _require_running(stack, service)
+    require_running(stack, service)
     if command is not None:
         return stack.compose.args("exec", "-T", service, "sh", "-c", command, profiles=("*",))
     return stack.compose.args("exec", service, "sh", "-c", SHELL_COMMAND, profiles=("*",))

@@ -15,11 +15,21 @@ chunks (even inside a multi-byte character) and one chunk can hold several.
 """
 
 import codecs
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from docker.errors import StreamParseError
 from docker.utils.json_stream import json_stream
+
+
+# Terminal colour and cursor codes (pip colours its errors): they would end up
+# verbatim in events, status messages and a person's terminal.
+_CONTROL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _plain(text: str) -> str:
+    return _CONTROL_CODES.sub("", text)
 
 
 class BuildFailed(Exception):
@@ -56,9 +66,9 @@ def _objects_to_items(objects: Iterator) -> Iterator[BuildLine | BuiltImage]:
         if "error" in obj or "errorDetail" in obj:
             detail = obj.get("errorDetail") or {}
             message = detail.get("message") if isinstance(detail, dict) else None
-            raise BuildFailed((message or obj.get("error") or "the engine reported a build error").strip())
+            raise BuildFailed(_plain(message or obj.get("error") or "the engine reported a build error").strip())
         if "stream" in obj:
-            for line in str(obj["stream"]).splitlines():
+            for line in _plain(str(obj["stream"])).splitlines():
                 if line.strip():
                     yield BuildLine(line.rstrip())
         elif "status" in obj:

@@ -114,6 +114,7 @@ class ImageBuilder:
                 forcerm=True,
                 network_mode="host",
                 labels=labels,
+                buildargs=self.settings.proxy_build_args() or None,
                 decode=False,
                 timeout=timeout,
             )

@@ -28,7 +28,8 @@ LOCAL_IMAGE_PREFIX = "nasiko-agent"
 
 
 class WorkerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+    # Environment only: Compose is the one interpreter of the stack's env file.
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 
     REDIS_URL: str = "redis://redis:6379/0"
     BACKEND_URL: str = "http://nasiko-backend:8000"
@@ -68,6 +69,12 @@ class WorkerSettings(BaseSettings):
     OPENAI_BASE_URL: str = ""
     OPENAI_MODEL: str = ""
 
+    # Proxies for RUN steps of agent builds (Docker's predefined build args:
+    # they are not recorded in the image history).
+    HTTP_PROXY: str = ""
+    HTTPS_PROXY: str = ""
+    NO_PROXY: str = ""
+
     LOG_LEVEL: str = "info"
 
     @property
@@ -86,6 +93,10 @@ class WorkerSettings(BaseSettings):
     @property
     def allowed_unsafe_keys(self) -> frozenset[str]:
         return frozenset(k.strip() for k in self.WORKER_ALLOW_UNSAFE.split(",") if k.strip())
+
+    def proxy_build_args(self) -> dict[str, str]:
+        values = {"HTTP_PROXY": self.HTTP_PROXY, "HTTPS_PROXY": self.HTTPS_PROXY, "NO_PROXY": self.NO_PROXY}
+        return {key: value for key, value in values.items() if value}
 
     def runtime_secrets(self) -> dict[str, str]:
         """Environment handed to every agent container (only the values that are set)."""

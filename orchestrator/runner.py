@@ -145,10 +145,16 @@ class AgentRunner:
             time.sleep(0.1)
 
     def _get(self, name: str) -> Container | None:
+        """The container named exactly `name`, or None.
+
+        The engine resolves a missing name as an id prefix too (agent `cafe`
+        would find container id cafe12...): only an exact name match counts.
+        """
         try:
-            return self.client.containers.get(name)
+            container = self.client.containers.get(name)
         except NotFound:
             return None
+        return container if container.name == name else None
 
     @staticmethod
     def _can_keep(container: Container, content_hash: str, wanted_spec: str) -> bool:

@@ -8,16 +8,22 @@ what is wrong with a command, or nothing.
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import pytest
 from invoke import Collection, Program
 from invoke.parser import ParseError, Parser, ParserContext
 
 from .envvars import ENV_EXAMPLE, ROOT, env_assignments
+
+GUIDE = ROOT / "docs" / "LOCAL_DEVELOPMENT.md"
+README = ROOT / "README.md"
+WORKFLOW = ROOT / "docs" / "ci" / "github-actions.yml"
 
 FENCE = re.compile(r"^```(\w*)\s*$")
 ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -139,20 +145,30 @@ def check_nox(command: Command) -> str | None:
     args = command.argv[1:]
     own, _, posargs = (args[: args.index("--")], None, args[args.index("--") + 1:]) if "--" in args \
         else (args, None, [])
-    index = 0
+    index, session = 0, None
     while index < len(own):
         word = own[index]
         if word in ("-s", "--session", "--sessions"):
-            name = own[index + 1] if index + 1 < len(own) else ""
-            if name not in nox_sessions():
-                return f"no nox session {name!r} (sessions: {', '.join(sorted(nox_sessions()))})"
+            session = own[index + 1] if index + 1 < len(own) else ""
+            if session not in nox_sessions():
+                return f"no nox session {session!r} (sessions: {', '.join(sorted(nox_sessions()))})"
             index += 2
         elif word in ("-l", "--list"):
             index += 1
         else:
             return f"nox option {word!r} is not one the docs are checked for"
-    unknown = [a for a in posargs if a.startswith("--") and a not in pytest_options()]
-    return f"unknown pytest option(s) after --: {', '.join(unknown)}" if unknown else None
+    # Arguments after `--` go to the smoke checklist's own parser, or to pytest.
+    known, what = (smoke_options(), "smoke checklist") if session == "smoke" else (pytest_options(), "pytest")
+    unknown = [a for a in posargs if a.startswith("--") and a not in known]
+    return f"unknown {what} option(s) after --: {', '.join(unknown)}" if unknown else None
+
+
+@cache
+def smoke_options() -> frozenset[str]:
+    result = subprocess.run([sys.executable, "-m", "nasiko_local.smoke", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return frozenset(re.findall(r"(--[a-z][a-z0-9-]*)", result.stdout))
 
 
 @cache
@@ -267,3 +283,12 @@ def check(command: Command) -> str | None:
 @cache
 def _example_names() -> frozenset[str]:
     return frozenset(name for _, name, _ in env_assignments(ENV_EXAMPLE))
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
+
+
+requires_docker = pytest.mark.skipif(not _docker_answers(), reason="not run: no Docker engine answers here")

@@ -267,3 +267,19 @@ def test_every_service_that_names_agent_urls_follows_the_configured_kong_port(tm
     urls = {name: services[name]["environment"].get("GATEWAY_PUBLIC_URL")
             for name in ("nasiko-backend", "kong-service-registry", "nasiko-worker")}
     assert urls == dict.fromkeys(urls, "http://localhost:19100")
+
+
+@requires_compose
+@pytest.mark.parametrize("shell_value, published", [("28000", "28000"), ("", "8000")])
+def test_a_variable_exported_in_the_shell_wins_over_the_env_file(tmp_path: Path, shell_value: str, published: str):
+    # As the guide says: the shell beats the file, and an empty export falls back to the default.
+    env_file = tmp_path / "p.env"
+    env_file.write_text("NASIKO_PORT_BACKEND=18000\n")
+    result = subprocess.run(
+        ["docker", "compose", "-f", str(COMPOSE_FILE), "--env-file", str(env_file), "config", "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**_clean_environment(), "NASIKO_PORT_BACKEND": shell_value},
+    )
+    assert result.returncode == 0, result.stderr
+    ports = json.loads(result.stdout)["services"]["nasiko-backend"]["ports"]
+    assert [p["published"] for p in ports] == [published]

@@ -234,6 +234,21 @@ def test_remove_agent_removes_its_container_and_registry_entry(live, stack_env):
         time.sleep(0.2)
 
 
+def test_deploy_with_the_worker_stopped_fails_at_once_and_says_so(live, stack_env):
+    stack, _, _ = live
+    worker = project_containers(stack.client, stack.compose.project)["nasiko-worker"]
+    worker.stop(timeout=20)
+    try:
+        started = time.monotonic()
+        result = invoke("deploy-agent", "--name", "a2a-minimal", config=stack_env)
+        assert result.returncode == 1
+        assert "nasiko-worker is not running (state: exited)" in result.stderr
+        assert "queued deployments are kept" in result.stderr
+        assert time.monotonic() - started < 30
+    finally:
+        nasiko.restart(stack, service="nasiko-worker")
+
+
 def test_restart_recreates_only_the_named_service(live):
     stack, _, _ = live
     before = {name: c.id for name, c in project_containers(stack.client, stack.compose.project).items()}

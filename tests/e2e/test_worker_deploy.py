@@ -197,3 +197,17 @@ def test_a_command_reclaimed_after_a_newer_one_ran_does_not_roll_the_agent_back(
     assert "newer command" in result["message"] and "2000-0" in result["message"]
     status = client.hgetall(status_key(agent.name))
     assert status["status"] == "running" and status["upload_id"] == "newer"
+
+
+def test_an_agent_name_that_is_an_id_prefix_of_another_container_never_touches_it(engine, agent_network):
+    """The engine would resolve `3f2a9c` as an id prefix; the runner matches names exactly."""
+    bystander = engine.containers.create("nasiko-offline/python:3.11-slim", command=["sleep", "60"],
+                                         labels={"nasiko.test": "bystander"})
+    try:
+        prefix = bystander.id[:12]
+        runner = AgentRunner(engine, agent_network)
+        assert runner.remove(prefix) is False
+        bystander.reload()
+        assert bystander.status == "created", "the unrelated container is still there"
+    finally:
+        bystander.remove(force=True)

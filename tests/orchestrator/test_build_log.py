@@ -53,3 +53,12 @@ def test_a_stream_cut_off_mid_object_is_not_success():
     data = encoded({"stream": "Step 1/1 : FROM x\n"})[:-3]
     with pytest.raises(BuildFailed, match="ended in the middle of a message"):
         list(parse_build_stream([data]))
+
+
+def test_terminal_colour_codes_are_stripped_from_lines_and_errors():
+    chunks = [b'{"stream": "\\u001b[91mERROR: No matching distribution\\u001b[0m\\n"}',
+              b'{"error": "\\u001b[91mpip failed\\u001b[0m"}']
+    items = parse_build_stream(chunks)
+    assert next(items) == BuildLine("ERROR: No matching distribution")
+    with pytest.raises(BuildFailed, match="^pip failed$"):
+        next(items)

@@ -58,3 +58,14 @@ def test_no_compose_at_all_says_to_install_the_plugin(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(NasikoError, match="Compose v2 is not installed"):
         compose_module.compose_v2_version()
+
+
+def test_every_task_not_just_up_names_compose_v1(monkeypatch, tmp_path):
+    from nasiko_local.compose import Compose
+    from nasiko_local.envfile import EnvChoice
+
+    _fake_bin(tmp_path, "docker", "echo \"docker: 'compose' is not a docker command.\" >&2; exit 1")
+    _fake_bin(tmp_path, "docker-compose", 'echo "docker-compose version 1.29.2"')
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    with pytest.raises(NasikoError, match=r"only Compose v1 \(`docker-compose`\) is installed"):
+        Compose(tmp_path, EnvChoice(None, "test")).config  # noqa: B018 - reading it runs Compose

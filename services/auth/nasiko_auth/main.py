@@ -25,4 +25,4 @@ app = FastAPI(title="nasiko-auth", lifespan=lifespan)
 
 @app.get("/health")
 async def health():
-    return await health_report("nasiko-auth", [Check("mongodb", mongo_probe(app.state.mongo))])
+    return await health_report("nasiko-auth", [Check("mongodb", mongo_probe(app.state.mongo, settings), timeout=3)])

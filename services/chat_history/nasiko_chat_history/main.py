@@ -25,4 +25,4 @@ app = FastAPI(title="chat-history", lifespan=lifespan)
 
 @app.get("/health")
 async def health():
-    return await health_report("chat-history", [Check("mongodb", mongo_probe(app.state.mongo))])
+    return await health_report("chat-history", [Check("mongodb", mongo_probe(app.state.mongo, settings), timeout=3)])

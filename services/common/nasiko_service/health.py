@@ -26,6 +26,8 @@ class Check:
 async def _run(check: Check) -> dict:
     try:
         detail = await asyncio.wait_for(check.probe(), timeout=check.timeout)
+    except TimeoutError:
+        return {"ok": False, "required": check.required, "error": f"no answer within {check.timeout:g}s"}
     except Exception as exc:  # a probe may fail in any way; report, never raise
         reason = str(exc) or type(exc).__name__
         return {"ok": False, "required": check.required, "error": reason}

@@ -44,7 +44,7 @@ async def healthcheck(request: Request):
     return await health_report(
         "nasiko-backend",
         [
-            Check("mongodb", mongo_probe(state.mongo)),
+            Check("mongodb", mongo_probe(state.mongo, state.settings), timeout=3),
             Check("redis", state.redis.ping),
             Check("uploads", _uploads_probe(state.settings.uploads_dir)),
             Check("registry", _registry_probe(state.settings.registry_url), required=False),
