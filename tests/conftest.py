@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from tests.utils.live_stack import fresh_stack, stack_config  # noqa: F401 - shared fixtures
+from tests.utils.mongo_standin import MongoStandIn
 from tests.utils.redis_server import RedisServer
 
 SLOW_SUITES = {"e2e": "--e2e", "bench": "--bench"}
@@ -43,3 +44,12 @@ def redis_url(redis_server: RedisServer) -> str:
     """A fresh, empty Redis database for one test."""
     redis_server.flush()
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def mongo_standin(tmp_path_factory: pytest.TempPathFactory):
+    """The nx-27017 MongoDB wire-protocol stand-in on a free port (not a MongoDB)."""
+    server = MongoStandIn(tmp_path_factory.mktemp("mongo"))
+    server.start()
+    yield server
+    server.stop()

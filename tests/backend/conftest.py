@@ -10,15 +10,7 @@ from nasiko_backend.config import BackendSettings
 from nasiko_backend.main import create_app
 
 from tests.backend.live_server import LiveServer
-from tests.backend.mongo_standin import MongoStandIn
-
-
-@pytest.fixture(scope="session")
-def mongo_standin(tmp_path_factory: pytest.TempPathFactory):
-    server = MongoStandIn(tmp_path_factory.mktemp("mongo"))
-    server.start()
-    yield server
-    server.stop()
+from tests.utils.mongo_standin import MongoStandIn
 
 
 @pytest.fixture

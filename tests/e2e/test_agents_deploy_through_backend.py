@@ -17,7 +17,7 @@ from nasiko_local.deploy import deploy_agent, remove_agent
 from nasiko_local.docker_api import docker_client
 from orchestrator.config import WorkerSettings
 from orchestrator.worker import run_worker
-from tests.backend.conftest import backend_settings, mongo_standin  # noqa: F401  (shared fixtures)
+from tests.backend.conftest import backend_settings  # noqa: F401  (shared fixture)
 from tests.backend.live_server import LiveServer
 from tests.e2e.agent_containers import send_message
 

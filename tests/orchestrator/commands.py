@@ -1,6 +1,7 @@
 """Talking to the worker the way the backend and the deploy client do: XADD, then follow events."""
 
 import time
+import uuid
 from pathlib import Path
 
 import redis
@@ -10,8 +11,12 @@ from orchestrator.status import events_key
 
 
 def send_deploy(client: redis.Redis, agent, folder: Path) -> str:
-    """XADD a deploy command exactly as the backend does; returns its upload_id."""
-    upload_id = folder.name
+    """XADD a deploy command exactly as the backend does; returns its upload_id.
+
+    Each command gets its own upload_id (as each backend upload does), so the
+    results of two deployments of the same folder are never confused.
+    """
+    upload_id = f"{folder.name}-{uuid.uuid4().hex[:8]}"
     client.xadd(
         STREAM,
         {

@@ -22,6 +22,8 @@ RESERVED_NAMES = frozenset(
         "nasiko-auth",
         "chat-history",
         "langtrace",
+        "langtrace-postgres",
+        "langtrace-clickhouse",
         "mongodb",
         "redis",
         "nasiko-worker",

@@ -1,13 +1,12 @@
-"""nasiko-web: the web UI (port 4000): agents, deployments, chat."""
+"""nasiko-web: the web UI (port 4000): agents, deployments, chat.
 
-from contextlib import asynccontextmanager
+Serves its page; the UI's views come with their own issue.
+"""
 
-import httpx
-from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from nasiko_service.health import Check, health_report
-from nasiko_service.logs import configure_logging
+from nasiko_service.app import http_probe, service_app
+from nasiko_service.health import Check
 from nasiko_service.settings import ServiceSettings
 
 
@@ -16,17 +15,9 @@ class Settings(ServiceSettings):
 
 
 settings = Settings()
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI):
-    configure_logging(settings.log_level)
-    app.state.http = httpx.AsyncClient(timeout=10)
-    yield
-    await app.state.http.aclose()
-
-
-app = FastAPI(title="nasiko-web", lifespan=lifespan)
+# The page is served by this process; the backend is a peer it can live without.
+app = service_app("nasiko-web", settings, http=True, checks=lambda app: [
+    Check("backend", http_probe(app, f"{settings.backend_url}/api/v1/healthcheck"), required=False)])
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Nasiko</title></head>
@@ -37,14 +28,3 @@ PAGE = """<!doctype html>
 @app.get("/", response_class=HTMLResponse)
 async def index() -> str:
     return PAGE
-
-
-async def backend_probe() -> None:
-    response = await app.state.http.get(f"{settings.backend_url}/api/v1/healthcheck", timeout=2)
-    response.raise_for_status()
-
-
-@app.get("/health")
-async def health():
-    # The page is served by this process; the backend is a peer it can live without.
-    return await health_report("nasiko-web", [Check("backend", backend_probe, required=False)])
