@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from docker.errors import StreamParseError
 from docker.utils.json_stream import json_stream
 
-
 # Terminal colour and cursor codes (pip colours its errors): they would end up
 # verbatim in events, status messages and a person's terminal.
 _CONTROL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

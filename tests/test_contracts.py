@@ -5,9 +5,9 @@ and equal to the stack's real service names."""
 from pathlib import Path
 
 import yaml
+
 from nasiko_backend import commands as backend_commands
 from nasiko_backend import names as backend_names
-
 from orchestrator import consumer, status, validate
 
 COMPOSE = yaml.safe_load((Path(__file__).resolve().parents[1] / "docker-compose.nasiko.yml").read_text())
@@ -31,4 +31,4 @@ def test_backend_and_worker_accept_the_same_agent_names():
 
 def test_reserved_agent_names_are_exactly_the_stack_services():
     """An agent container named like a service would shadow its DNS name on nasiko-network."""
-    assert validate.RESERVED_NAMES == set(COMPOSE["services"])
+    assert set(COMPOSE["services"]) == validate.RESERVED_NAMES

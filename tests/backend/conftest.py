@@ -6,9 +6,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from nasiko_backend.config import BackendSettings
 from nasiko_backend.main import create_app
-
 from tests.backend.live_server import LiveServer
 from tests.utils.mongo_standin import MongoStandIn
 

@@ -1,8 +1,8 @@
 """GET /healthcheck: MongoDB and Redis required, the registry optional."""
 
 import httpx
-from nasiko_backend.main import create_app
 
+from nasiko_backend.main import create_app
 from tests.backend.live_server import LiveServer
 from tests.utils.redis_server import free_port
 

@@ -5,8 +5,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from nasiko_backend.main import create_app
 
+from nasiko_backend.main import create_app
 from tests.backend.conftest import backend_settings, mongo_standin  # noqa: F401  (shared fixtures)
 from tests.backend.live_server import LiveServer
 

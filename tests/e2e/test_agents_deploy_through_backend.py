@@ -11,8 +11,8 @@ from pathlib import Path
 import docker
 import httpx
 import pytest
-from nasiko_backend.main import create_app
 
+from nasiko_backend.main import create_app
 from nasiko_local.deploy import deploy_agent, remove_agent
 from nasiko_local.docker_api import docker_client
 from orchestrator.config import WorkerSettings

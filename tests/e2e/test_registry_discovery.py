@@ -12,8 +12,8 @@ import uuid
 import httpx
 import pytest
 import yaml
-from nasiko_registry.render import RouteTarget, dump, render_config
 
+from nasiko_registry.render import RouteTarget, dump, render_config
 from tests.registry.live import LiveRegistry
 
 pytestmark = pytest.mark.e2e

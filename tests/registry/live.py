@@ -20,9 +20,9 @@ from pathlib import Path
 import docker
 import httpx
 import uvicorn
+
 from nasiko_registry.main import create_app
 from nasiko_registry.settings import RegistrySettings
-
 from tests.utils.redis_server import free_port
 
 AGENT_IMAGE = "nasiko-offline/python:3.11-slim"

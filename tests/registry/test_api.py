@@ -3,6 +3,7 @@
 import asyncio
 
 import httpx
+
 from nasiko_registry.main import create_app
 from nasiko_registry.settings import RegistrySettings
 

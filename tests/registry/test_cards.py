@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import httpx
-from nasiko_registry.cards import CardResult, fetch_card, rewrite_urls
 
+from nasiko_registry.cards import CardResult, fetch_card, rewrite_urls
 from tests.registry.scripted_peer import Reply, ScriptedPeer
 from tests.utils.redis_server import free_port
 

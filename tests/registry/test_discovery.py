@@ -2,6 +2,7 @@
 `GET /containers/json`, the answer `select_agents` receives in production."""
 
 import pytest
+
 from nasiko_registry.discovery import find_agent, health_of, select_agents
 from nasiko_registry.events import is_relevant
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import docker
 import yaml
+
 from nasiko_registry.discovery import list_containers, select_agents
 from nasiko_registry.engine import Registry
 from nasiko_registry.settings import RegistrySettings
-
 from tests.registry.scripted_peer import Reply, ScriptedPeer
 from tests.registry.test_discovery import container
 from tests.registry.test_kong_client import flattened

@@ -9,8 +9,8 @@ import asyncio
 import time
 
 import httpx
-from nasiko_registry.kong_client import KongAdmin, PushResult
 
+from nasiko_registry.kong_client import KongAdmin, PushResult
 from tests.registry.scripted_peer import Reply, ScriptedPeer
 from tests.utils.redis_server import free_port
 

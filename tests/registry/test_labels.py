@@ -1,6 +1,7 @@
 """Decoding the worker's `nasiko.*` labels."""
 
 import pytest
+
 from nasiko_registry.labels import AgentLabels, LabelError, decode_labels
 
 

@@ -1,6 +1,7 @@
 """Rendering the whole Kong declarative config from the routed agents."""
 
 import yaml
+
 from nasiko_registry.render import (
     FORMAT_VERSION,
     RouteTarget,
@@ -9,7 +10,6 @@ from nasiko_registry.render import (
     dump,
     render_config,
 )
-
 from tests.registry.kong_semantics import route
 
 PLATFORM = ["nasiko-backend", "nasiko-router", "nasiko-auth", "nasiko-web", "kong-service-registry"]

@@ -6,6 +6,7 @@ reason; every other agent keeps its route.
 """
 
 import pytest
+
 from nasiko_registry.render import RouteTarget
 from nasiko_registry.validate import (
     dns_label_error,

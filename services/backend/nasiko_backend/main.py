@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, FastAPI
+
 from nasiko_service.logs import configure_logging
 from nasiko_service.mongo import mongo_client
 

@@ -10,6 +10,7 @@
 import asyncio
 
 from fastapi import APIRouter, HTTPException, Request
+
 from nasiko_service.health import Check, health_report
 
 from .card_store import CardState

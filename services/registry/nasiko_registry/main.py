@@ -8,6 +8,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from nasiko_service.logs import configure_logging
 
 from .api import router

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import APIRouter, Request
+
 from nasiko_service.health import Check, health_report
 from nasiko_service.mongo import mongo_probe
 
