@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nasiko_backend.main import create_app
-from tests.backend.conftest import backend_settings, mongo_standin  # noqa: F401  (shared fixtures)
+from tests.backend.conftest import backend_settings  # noqa: F401  (shared fixture)
 from tests.backend.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
