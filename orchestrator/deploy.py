@@ -159,7 +159,9 @@ class Deployer:
 
             status.stage("starting", "starting", f"starting container {agent_name}")
             env = self._environment(agent_name, options.environment)
-            container, kept = self.runner.ensure_container(agent_name, image.ref, report.content_hash, env, options)
+            card = folder / "AgentCard.json"
+            container, kept = self.runner.ensure_container(agent_name, image.ref, report.content_hash, env, options,
+                                                           card_path=str(card) if card.is_file() else "")
             report.container_id, report.container_kept = container.id, kept
             clock.lap("start")
             status.stage(

@@ -68,6 +68,7 @@ class AgentRunner:
         content_hash: str,
         environment: dict[str, str],
         options: RunOptions,
+        card_path: str = "",
     ) -> tuple[Container, bool]:
         """Return (container, kept): the existing one if it matches and is healthy, else a new one."""
         wanted_spec = spec_hash(image_ref, environment, options)
@@ -83,6 +84,9 @@ class AgentRunner:
             "nasiko.managed-by": MANAGED_BY,
             "nasiko.image": image_ref,
         }
+        if card_path:
+            # The registry's last fallback for the agent card (read inside the uploads volume).
+            labels["nasiko.card-path"] = card_path
         for volume in options.named_volumes:
             self._ensure_volume(volume, agent_name)
         kwargs = {

@@ -48,7 +48,8 @@ def test_deploy_through_the_stream_runs_the_agent_on_the_network_and_serves_its_
 ):
     agent = make_agent()
     worker = start_worker()
-    upload_id = send_deploy(client, agent, agent.upload())
+    folder = agent.upload()
+    upload_id = send_deploy(client, agent, folder)
 
     result = wait_result(client, agent.name, upload_id)
 
@@ -63,6 +64,8 @@ def test_deploy_through_the_stream_runs_the_agent_on_the_network_and_serves_its_
     assert container.labels["nasiko.port"] == "5000"
     assert container.labels["nasiko.managed-by"] == "nasiko-worker"
     assert container.labels["nasiko.image"] == status["image"]
+    # The registry's card fallback: the folder's AgentCard.json, inside the uploads folder.
+    assert container.labels["nasiko.card-path"] == str(folder.resolve() / "AgentCard.json")
     assert status["image"].endswith(":" + container.labels["nasiko.content-hash"][:16])
     assert container.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
     base = agent_url(engine, agent.name, agent_network)
