@@ -63,7 +63,8 @@ def test_the_python_api_shown_for_ci_has_the_parameters_and_fields_the_guide_use
 
 def test_the_projects_own_ci_runs_nox_commands_that_exist():
     ci = (ROOT / ".ci" / "run").read_text()
-    commands = [c for c in commands_in(ci, ".ci/run") if c.argv[:1] == ["nox"]]
+    # `python3 -m nox ...` is `nox ...` without relying on a console-script shim.
+    commands = [c for c in commands_in(ci.replace("python3 -m nox ", "nox "), ".ci/run") if c.argv[:1] == ["nox"]]
     assert commands, ".ci/run runs no nox session"
     problems = [f"{c}: {problem}" for c in commands if (problem := check(c))]
     assert not problems, "\n".join(problems)
