@@ -33,8 +33,19 @@ def friendly_errors(func):
         except NasikoError as error:
             console.print_error(error, as_json=kwargs.get("json", False))
             raise Exit(code=1) from None
+        except BrokenPipeError:
+            # Output piped into `head` that stopped reading: not an error of ours.
+            sys.stderr.close()
+            raise Exit(code=0) from None
 
     return wrapper
+
+
+def _number(value, option: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NasikoError(f"{option} takes a whole number, not {value!r}", hint=f"e.g. {option} 20") from None
 
 
 def _services(values) -> list[str]:
@@ -45,7 +56,7 @@ def _services(values) -> list[str]:
 @task(help={"config": CONFIG_HELP, "build": "rebuild the platform images first",
             "no_build": "never build: use published images only (default: pull what is published, build the rest)",
             "attach": "stay in the foreground with logs",
-            "dev": "leave out observability (LangTrace)", "timeout": "seconds to wait for health",
+            "dev": "leave out observability (LangTrace)", "timeout": "seconds to wait for health (default 300)",
             "json": "print the final status as JSON"})
 @friendly_errors
 def up(c: Context, config=None, build=False, no_build=False, attach=False, dev=False, timeout=300, json=False):
@@ -54,7 +65,7 @@ def up(c: Context, config=None, build=False, no_build=False, attach=False, dev=F
         raise NasikoError("--build and --no-build contradict each other", hint="pass one of them")
     project = stack.load_stack(config, dev=dev)
     choice = True if build else False if no_build else None
-    result = stack.up(project, _reporter(json), build=choice, attach=attach, timeout=float(timeout))
+    result = stack.up(project, _reporter(json), build=choice, attach=attach, timeout=_number(timeout, "--timeout"))
     console.print_status(result, as_json=json, title="nasiko stack is up")
 
 
@@ -68,7 +79,7 @@ def down(c: Context, config=None, volumes=False, yes=False, json=False):
             raise NasikoError("--volumes deletes MongoDB, Redis and upload data; refusing without confirmation",
                               hint="add --yes to confirm")
         if input("Delete all stack data volumes (MongoDB, Redis, uploads)? [y/N] ").strip().lower() not in ("y", "yes"):
-            raise Exit("nothing deleted", code=1)
+            raise Exit("nothing deleted; the stack is still running", code=1)
     result = stack.down(stack.load_stack(config), _reporter(json), volumes=volumes)
     if json:
         print(jsonlib.dumps(result.__dict__))
@@ -92,7 +103,7 @@ def logs(c: Context, service=None, follow=False, n=None, timestamps=False, confi
     """Show the logs of the stack, some services (-s NAME), or one agent."""
     project = stack.load_stack(config)
     command = stack.logs_command(project, _services(service), follow=follow,
-                                 tail=int(n) if n is not None else None, timestamps=timestamps)
+                                 tail=_number(n, "-n") if n is not None else None, timestamps=timestamps)
     raise Exit(code=stack.run_attached(command))
 
 
@@ -130,12 +141,19 @@ def push(c: Context, service=None, config=None):
 
 @task(help={"name": "agent name (a DNS label); the folder defaults to agents/NAME",
             "path": "agent folder (default: agents/NAME)", "config": CONFIG_HELP,
-            "timeout": "seconds to wait for the agent to be ready", "json": "print the result as JSON"})
+            "timeout": "seconds to wait for the agent to be ready (default 1800)",
+            "json": "print the result as JSON"})
 @friendly_errors
 def deploy_agent(c: Context, name, path=None, config=None, timeout=1800, json=False):
     """Deploy an agent folder into the running stack and follow it until it is ready."""
     project = stack.load_stack(config)
     display = None if json else console.DeployProgress(name)
+    changed = stack.stale_settings(project, "nasiko-worker")
+    if changed and not json:
+        # Agents get keys (OPENAI_API_KEY, ...) from the worker's environment.
+        console.ConsoleReporter().warn(
+            f"the worker runs with older values of {', '.join(changed)}: agents get the old ones until "
+            "`invoke restart --service nasiko-worker`")
 
     def check_worker() -> None:
         try:
@@ -144,13 +162,13 @@ def deploy_agent(c: Context, name, path=None, config=None, timeout=1800, json=Fa
             raise NasikoError(f"{error.message}; queued deployments are kept and run once it is back",
                               hint=error.hint) from None
 
+    compose = project.compose
     try:
-        result = deploy.deploy_agent(name, path, backend_url=endpoints.backend_url(project.compose),
-                                     gateway_url=endpoints.gateway_url(project.compose, display=True),
-                                     registry_url=endpoints.service_url(project.compose, "kong-service-registry",
-                                                                        display=True),
-                                     agents_dir=stack.ROOT / "agents", on_event=display, timeout=float(timeout),
-                                     check_worker=check_worker)
+        result = deploy.deploy_agent(name, path, backend_url=endpoints.backend_url(compose),
+                                     gateway_url=endpoints.gateway_url(compose, display=True),
+                                     registry_url=endpoints.service_url(compose, "kong-service-registry", display=True),
+                                     agents_dir=stack.ROOT / "agents", on_event=display,
+                                     timeout=_number(timeout, "--timeout"), check_worker=check_worker)
     except deploy.DeployFailed as failure:
         if json:
             print(jsonlib.dumps(failure.result.to_dict()))
@@ -158,7 +176,8 @@ def deploy_agent(c: Context, name, path=None, config=None, timeout=1800, json=Fa
     if json:
         print(jsonlib.dumps(result.to_dict()))
     else:
-        console.print_deployed(result)
+        gateway = "kong" in project.services
+        console.print_deployed(result, gateway=gateway, network_ip=None if gateway else stack.agent_ip(project, name))
 
 
 @task(help={"name": "agent name", "config": CONFIG_HELP, "json": "print the result as JSON"})

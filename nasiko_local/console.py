@@ -1,9 +1,11 @@
 """How results look to a person (rich) or a machine (JSON)."""
 
 import json
+import re
 import sys
 import time
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -50,13 +52,29 @@ def _state(row: Row) -> str:
 
 
 def status_table(status: StackStatus, title: str = "nasiko stack") -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("service", "state", "port", "url", "image", "uptime"):
-        table.add_column(column)
-    for row in [*status.services, *status.agents]:
-        name = row.name if row.kind == "service" else f"{row.name} [dim](agent)[/]"
-        table.add_row(name, _state(row), str(row.host_port or "-"), row.url or "-", row.image or "-",
-                      _uptime(row.uptime_seconds))
+    """Services, then agents below a rule. URLs are never cut: on a narrow
+    terminal the image column goes first."""
+    rows = [*status.services, *status.agents]
+    wide = console.width >= 120
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column("service", no_wrap=True, min_width=max(len(r.name) for r in rows) if rows else None)
+    table.add_column("state", no_wrap=True, min_width=9)
+    table.add_column("port", no_wrap=True, min_width=5)
+    table.add_column("url", no_wrap=True, min_width=max((len(r.url or "") for r in rows), default=0))
+    if wide:
+        table.add_column("image", overflow="fold")
+    table.add_column("uptime", no_wrap=True, min_width=6)
+    for index, row in enumerate(rows):
+        if row.kind == "agent" and (index == 0 or rows[index - 1].kind != "agent"):
+            table.add_section()
+        cells = [row.name, _state(row), str(row.host_port or "-"), row.url or "-"]
+        if wide:
+            cells.append(row.image or "-")
+        table.add_row(*cells, _uptime(row.uptime_seconds))
+    if status.agents:
+        images = "" if wide else "widen the terminal for images; "
+        table.caption = f"agents: the last rows; {images}--json for all"
     return table
 
 
@@ -76,6 +94,10 @@ def print_error(error: NasikoError, as_json: bool = False) -> None:
         errors.print(f"[bold]hint:[/] {escape(error.hint)}")
 
 
+# The classic builder's bookkeeping lines: nothing a person acts on.
+_BUILD_NOISE = re.compile(r"^\s*(---> |Removing intermediate container|Running in |Successfully tagged)")
+
+
 class DeployProgress:
     """Live deploy progress: one line per stage, a dim tail of build-log lines."""
 
@@ -87,7 +109,7 @@ class DeployProgress:
         elapsed = time.monotonic() - self.started
         kind, message = event.get("kind"), escape(str(event.get("message", "")))
         if kind == "log":
-            if message.strip():
+            if message.strip() and not _BUILD_NOISE.match(message):
                 console.print(f"    [dim]{message.rstrip()[:200]}[/]")
         elif kind == "result":
             style = "green" if event.get("status") == "running" else "red"
@@ -96,10 +118,18 @@ class DeployProgress:
             console.print(f"[bold cyan]>[/] {event.get('stage', '')}: {message} [dim]{elapsed:5.1f}s[/]")
 
 
-def print_deployed(result) -> None:
+def print_deployed(result, *, gateway: bool = True, network_ip: str | None = None) -> None:
+    """Where the agent answers. Without the gateway: its address on the stack
+    network, and (on Linux, where the host reaches that network) its IP."""
     console.print(f"\n[green]{escape(result.name)} is running[/] ({result.duration_s:.1f}s)")
-    console.print(f"  gateway:  {result.url}")
-    console.print(f"  card:     {result.url}.well-known/agent-card.json")
+    if gateway:
+        console.print(f"  gateway:  {result.url}")
+        console.print(f"  card:     {result.url}.well-known/agent-card.json")
+    else:
+        console.print("  gateway:  off (NASIKO_GATEWAY=off): no localhost:9100 route")
+        console.print(f"  network:  http://{escape(result.name)}:5000/ (from containers on nasiko-network)")
+        if network_ip:
+            console.print(f"  host:     http://{network_ip}:5000/.well-known/agent-card.json (Linux hosts)")
     console.print(f"  registry: {result.registry_url}")
     if result.image:
         console.print(f"  image:    {result.image}")

@@ -115,6 +115,10 @@ def check_folder(name: str, folder: Path) -> None:
     """Validate the folder as the worker will, before anything is sent."""
     try:
         check_agent_name(name)
+    except InvalidAgent as exc:
+        raise NasikoError(f"invalid agent name: {exc}",
+                          hint="pass --name with a DNS label: lowercase letters, digits and '-'") from exc
+    try:
         validate_agent_folder(folder, name)
     except InvalidAgent as exc:
         raise NasikoError(f"invalid agent folder: {exc}", hint=_fix_hint(folder)) from exc

@@ -54,6 +54,7 @@ class SmokeReport:
     started_at: str
     checks: list[CheckResult]
     duration_s: float = 0.0
+    env_file: str | None = None
 
     def count(self, outcome: str) -> int:
         return sum(1 for c in self.checks if c.outcome == outcome)
@@ -65,6 +66,7 @@ class SmokeReport:
     def to_json(self) -> dict:
         summary = {"passed": self.count(PASSED), "failed": self.count(FAILED), "not_run": self.count(NOT_RUN)}
         return {"schema": SCHEMA, "started_at": self.started_at, "duration_s": self.duration_s,
+                "env_file": self.env_file,
                 "ok": self.ok, "summary": summary, "checks": [asdict(c) for c in self.checks]}
 
 
@@ -79,12 +81,14 @@ class Checklist:
         self.agent_path = agent_path
         self.on_result = on_result
         self.results: dict[str, CheckResult] = {}
+        self.deployed_here = False  # the test agent was not there before this run
 
     def checks(self) -> list[tuple[str, str, Callable[[], dict | None]]]:
         return [
             ("docker", "Docker and Compose v2 present", self.check_docker),
             ("images", "core images present or buildable", self.check_images),
-            ("up", "`invoke up` leaves every service healthy", self.check_up),
+            ("up", "`invoke up` leaves every service healthy" if self.start
+             else "the running stack: every service healthy", self.check_up),
             ("status", "`invoke status` lists every service", self.check_status),
             ("logs", "`invoke logs -n 20 -s nasiko-backend` prints lines", self.check_logs),
             ("gateway-status", "gateway answers at :9100/status", self.check_gateway_status),
@@ -112,7 +116,19 @@ class Checklist:
             self.results[name] = result
             if self.on_result:
                 self.on_result(result)
-        return SmokeReport(started, list(self.results.values()), round(time.monotonic() - clock, 2))
+        self._leave_as_found()
+        env_file = self.stack.compose.env.path if self.stack is not None else None
+        return SmokeReport(started, list(self.results.values()), round(time.monotonic() - clock, 2),
+                           env_file=str(env_file) if env_file else None)
+
+    def _leave_as_found(self) -> None:
+        """A test agent deployed into a stack that was already running is removed again."""
+        if self.start or not self.deployed_here:
+            return
+        try:
+            deploy.remove_agent(self.agent, backend_url=backend_url(self.stack.compose), timeout=60)
+        except NasikoError as error:
+            self.results["deploy"].details["cleanup"] = f"could not remove {self.agent}: {error.message}"
 
     # --- helpers -------------------------------------------------------------------
 
@@ -190,6 +206,7 @@ class Checklist:
 
     def check_deploy(self) -> dict:
         self._needs("up")
+        self.deployed_here = self.agent not in {row.name for row in stack.status(self.stack).agents}
         result = deploy.deploy_agent(self.agent, self.agent_path, backend_url=backend_url(self.stack.compose),
                                      gateway_url=gateway_url(self.stack.compose, display=True),
                                      registry_url=registry_url(self.stack.compose))

@@ -24,7 +24,7 @@ from .containers import (
     service_states,
 )
 from .docker_api import docker_client
-from .envfile import choose_env_file
+from .envfile import EnvChoice, choose_env_file
 from .errors import NasikoError
 from .health import wait_healthy
 from .reporter import Reporter, SilentReporter
@@ -64,9 +64,35 @@ class Stack:
         return list(names)
 
 
+ENV_FILE_LABEL = "com.docker.compose.project.environment_file"
+
+
 def load_stack(config: str | Path | None = None, *, root: Path = ROOT, dev: bool = False) -> Stack:
-    """The stack as configured: env file chosen by the documented order."""
-    return Stack(Compose(root, choose_env_file(root, config)), dev=dev)
+    """The stack as configured: env file chosen by the documented order.
+
+    With no --config and none of the usual files, a running stack's own env
+    file (Compose records it on each container) is used, so `status`, `logs`
+    and the rest see the stack `up --config FILE` started.
+    """
+    choice = choose_env_file(root, config)
+    stack = Stack(Compose(root, choice), dev=dev)
+    if choice.path is None:
+        started_with = _running_env_file(stack)
+        if started_with is not None:
+            stack.compose = Compose(root, EnvChoice(started_with, "the env file the running stack was started with"))
+    return stack
+
+
+def _running_env_file(stack: Stack) -> Path | None:
+    try:
+        containers = project_containers(stack.client, stack.compose.project)
+    except NasikoError:
+        return None  # no engine: the tasks that need one will say so
+    for container in containers.values():
+        recorded = container.labels.get(ENV_FILE_LABEL, "")
+        if recorded and recorded != "/dev/null" and Path(recorded).is_file():
+            return Path(recorded)
+    return None
 
 
 # --- up ----------------------------------------------------------------------------
@@ -246,6 +272,26 @@ def run_attached(args: list[str], root: Path = ROOT) -> int:
         return process.returncode
     except KeyboardInterrupt:
         return 130
+
+
+def stale_settings(stack: Stack, service: str) -> list[str]:
+    """Settings whose value in the env file differs from what the running
+    container got (it was started before the file changed). Names only: the
+    values may be secrets."""
+    container = project_containers(stack.client, stack.compose.project).get(service)
+    if container is None:
+        return []
+    running = dict(item.split("=", 1) for item in container.attrs["Config"].get("Env") or [] if "=" in item)
+    wanted = stack.compose.config.services[service].get("environment") or {}
+    return sorted(key for key, value in wanted.items() if (value or "") != running.get(key, ""))
+
+
+def agent_ip(stack: Stack, name: str) -> str | None:
+    """The agent container's address on the stack network, if it has one."""
+    for container in agent_containers(stack.client):
+        if container.labels.get(AGENT_LABEL) == name:
+            return container.attrs["NetworkSettings"]["Networks"].get(NETWORK, {}).get("IPAddress") or None
+    return None
 
 
 def status(stack: Stack) -> StackStatus:

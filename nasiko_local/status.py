@@ -84,9 +84,12 @@ def collect_status(compose: Compose, client: docker.DockerClient, profiles: list
             continue
         rows.append(_row("service", states[name], port.port if port else None, url or None, compose.config.image(name)))
     agents = []
-    gateway = gateway_url(compose, display=True)
+    gateway = gateway_url(compose, display=True) if "kong" in enabled else None
     for container in agent_containers(client):
         name = container.labels[AGENT_LABEL]
-        agents.append(_row("agent", state_of(name, container), None, f"{gateway}/{name}/", None))
+        port = container.labels.get("nasiko.port", "5000")
+        # Without the gateway, the address that works: on the stack network.
+        url = f"{gateway}/{name}/" if gateway else f"http://{name}:{port}/"
+        agents.append(_row("agent", state_of(name, container), None, url, None))
     return StackStatus(compose.project, str(compose.env.path) if compose.env.path else None,
                        datetime.now(UTC).isoformat(timespec="seconds"), rows, sorted(agents, key=lambda r: r.name))

@@ -11,6 +11,8 @@ def main() -> None:
     logging.basicConfig(
         level=settings.LOG_LEVEL.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    # One line per readiness probe would drown the deployments in the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     run_worker(settings)
 
 

@@ -23,3 +23,9 @@ def test_delete_queues_remove_agent_and_drops_the_registry_record(client, backen
 
 def test_delete_of_a_reserved_name_is_refused(client):
     assert client.delete("/api/v1/agents/redis").status_code == 422
+
+
+def test_delete_of_an_agent_never_deployed_is_404_saying_so(client):
+    response = client.delete("/api/v1/agents/never-deployed")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "never-deployed is not deployed (no deployment recorded)"

@@ -163,6 +163,7 @@ def test_remove_agent_waits_for_the_worker_and_drops_the_record(backend, backend
 
 
 def test_remove_agent_also_ends_when_the_worker_only_deletes_the_status(backend, backend_settings):
+    httpx.put(f"{backend.url}/api/v1/registry/agent/demo", json={})
     with FakeWorker(backend_settings.redis_url, remove_result_event=False):
         result = remove_agent("demo", backend_url=backend.url, timeout=10)
 
@@ -171,7 +172,16 @@ def test_remove_agent_also_ends_when_the_worker_only_deletes_the_status(backend,
 
 
 def test_remove_agent_without_a_worker_times_out_with_a_hint(backend):
+    httpx.put(f"{backend.url}/api/v1/registry/agent/demo", json={})
     with pytest.raises(NasikoError) as failure:
         remove_agent("demo", backend_url=backend.url, timeout=1.5)
 
     assert "nasiko-worker" in failure.value.hint
+
+
+def test_removing_an_agent_that_was_never_deployed_says_so(backend):
+    with pytest.raises(NasikoError) as failure:
+        remove_agent("never-deployed", backend_url=backend.url, timeout=5)
+
+    assert "never-deployed is not deployed" in failure.value.message
+    assert "invoke status" in failure.value.hint

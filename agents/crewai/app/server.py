@@ -28,7 +28,8 @@ log = logging.getLogger("crewai-agent")
 
 NO_LLM = (
     "no LLM configured: set OPENAI_API_KEY (and OPENAI_BASE_URL / OPENAI_MODEL for an"
-    " OpenAI-compatible server) in the agent's environment, then redeploy"
+    " OpenAI-compatible server) in the agent's environment; with nasiko-local: in your env file,"
+    " then `invoke restart --service nasiko-worker` and redeploy"
 )
 
 

@@ -9,3 +9,6 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    # Health checks call peers every few seconds: one INFO line each would
+    # bury everything else in `invoke logs`.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

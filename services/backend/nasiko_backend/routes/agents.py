@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
 from .. import deployments, registry_store, uploads_store
+from ..commands import status_key
 from ..deps import DbDep, RedisDep, SettingsDep
 from ..sources import SourceRejected, copy_directory, extract_zip
 from .orchestration import valid_name
@@ -159,7 +160,10 @@ async def remove_agent(
     """Queue removal of the agent's container (the worker does it) and drop its
     registry record; `purge_uploads=true` also deletes its stored sources."""
     name = valid_name(agent_name)
-    await registry_store.delete(db, name)
+    had_record = await registry_store.delete(db, name)
+    if not had_record and not await redis.exists(status_key(name)):
+        # Neither a deployment nor a registry record: nothing to remove, say so.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{name} is not deployed (no deployment recorded)")
     if purge_uploads:
         await asyncio.to_thread(shutil.rmtree, settings.uploads_dir / name, True)
     return await deployments.queue_removal(redis, settings, agent_name=name)
