@@ -54,6 +54,9 @@ RESERVED_NAMES = frozenset(
 # Required members of an A2A AgentCard (A2A specification, AgentCard object).
 # defaultInputModes/defaultOutputModes are required by the spec too, but the
 # existing Nasiko agents' cards often omit them, so their absence only warns.
+# The gateway's platform routes: an agent at /NAME must not shadow them.
+GATEWAY_PATHS = frozenset({"api", "router", "auth", "app", "status"})
+
 REQUIRED_CARD_FIELDS = ("name", "description", "url", "version", "capabilities", "skills")
 
 
@@ -92,6 +95,11 @@ def check_agent_name(name: str, *, original: str | None = None) -> str:
         raise InvalidAgent(
             f"agent name {shown} is the name of a stack service: rename the folder "
             f"(reserved: {', '.join(sorted(RESERVED_NAMES))})"
+        )
+    if name in GATEWAY_PATHS:
+        raise InvalidAgent(
+            f"agent name {shown} is a platform route of the gateway (/{name}): rename the folder "
+            f"(taken: {', '.join(sorted(GATEWAY_PATHS))})"
         )
     return name
 

@@ -32,3 +32,19 @@ def test_backend_and_worker_accept_the_same_agent_names():
 def test_reserved_agent_names_are_exactly_the_stack_services():
     """An agent container named like a service would shadow its DNS name on nasiko-network."""
     assert set(COMPOSE["services"]) == validate.RESERVED_NAMES
+
+
+def test_agent_names_may_not_shadow_the_gateways_platform_routes():
+    from nasiko_registry.render import PLATFORM_ROUTES
+
+    routes = {route.prefix.strip("/") for route in PLATFORM_ROUTES}
+    assert validate.GATEWAY_PATHS == backend_names.GATEWAY_PATHS == routes
+
+
+def test_an_agent_named_like_a_platform_route_is_refused_by_backend_and_worker():
+    import pytest
+
+    with pytest.raises(validate.InvalidAgent, match="platform route of the gateway"):
+        validate.check_agent_name("status")
+    with pytest.raises(backend_names.InvalidAgentName, match="platform route of the gateway"):
+        backend_names.check_agent_name("api")

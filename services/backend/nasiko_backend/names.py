@@ -42,10 +42,16 @@ def suggest_name(name: str) -> str:
     return label[:63].rstrip("-")
 
 
+# The gateway's platform routes: an agent at /NAME must not shadow them.
+GATEWAY_PATHS = frozenset({"api", "router", "auth", "app", "status"})
+
+
 def check_agent_name(name: str) -> str:
     """Return `name` if it can name an agent, else raise InvalidAgentName."""
     if name in RESERVED_NAMES:
         raise InvalidAgentName(f"agent name {name!r} is reserved by a stack service; rename the agent folder")
+    if name in GATEWAY_PATHS:
+        raise InvalidAgentName(f"agent name {name!r} is a platform route of the gateway (/{name}); rename the agent")
     if not _DNS_LABEL.match(name):
         suggestion = suggest_name(name)
         hint = f" (for example {suggestion!r})" if suggestion and suggestion not in RESERVED_NAMES else ""
