@@ -150,13 +150,13 @@ def down(stack: Stack, reporter: Reporter | None = None, *, volumes: bool = Fals
     """Stop the stack and the agents the worker started; nothing labelled nasiko stays."""
     reporter = reporter or SilentReporter()
     client = stack.client
+    _refuse_if_network_shared(client)  # before anything is removed: all or nothing
     agents = []
     for container in agent_containers(client):
         agents.append(container.name)
         container.remove(force=True, v=volumes)
     if agents:
         reporter.step(f"removed agent containers: {', '.join(agents)}")
-    _refuse_if_network_shared(client)
     command = ["down", "--remove-orphans", *(["--volumes"] if volumes else [])]
     stack.compose.run(*command, profiles=("*",), what="stopping the stack")
     if volumes:

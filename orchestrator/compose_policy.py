@@ -179,9 +179,11 @@ def _volumes(entries: list, options: RunOptions, agent_name: str, refuse_unless_
             refuse_unless_allowed("bind_mounts", f"volumes: {source}:{target}")
             options.volumes[str(source)] = {"bind": str(target), "mode": mode}
         elif kind == "volume":
-            # Prefixed like Compose prefixes with its project: two agents that
-            # both call a volume `data` do not share it.
-            name = f"{agent_name}_{source}"
+            # Prefixed per agent, as Compose prefixes with its project: two agents
+            # that both call a volume `data` do not share it, and no agent can
+            # name its way into another project's volume (the runner also
+            # refuses an existing volume that is not this agent's).
+            name = f"nasiko-agent.{agent_name}.{source}"
             options.named_volumes.append(name)
             options.volumes[name] = {"bind": str(target), "mode": mode}
         else:

@@ -170,15 +170,23 @@ class StreamConsumer:
                 for entry in self._read_new(free):
                     self._dispatch(*entry)
             except redis.ResponseError as exc:
-                if not _stream_gone(exc):
-                    raise
-                log.warning(
-                    "stream %s or group %s is gone (%s): recreating the group at 0",
-                    self.config.stream,
-                    self.config.group,
-                    exc,
-                )
-                self.ensure_group()
+                if _stream_gone(exc):
+                    log.warning(
+                        "stream %s or group %s is gone (%s): recreating the group at 0",
+                        self.config.stream,
+                        self.config.group,
+                        exc,
+                    )
+                    exc = None
+                    try:
+                        self.ensure_group()
+                    except redis.ResponseError as failed:
+                        exc = failed
+                if exc is not None:
+                    # e.g. WRONGTYPE: the key is not a stream. Crashing would
+                    # only restart into the same error; stay up and say why.
+                    self._log_unreadable(exc)
+                    stop.wait(5.0)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("Redis unreachable (%s); retrying", exc)
                 stop.wait(1.0)
@@ -202,8 +210,14 @@ class StreamConsumer:
                 return
             except redis.ConnectionError as exc:
                 log.warning("Redis not reachable yet (%s); retrying in %.1fs", exc, delay)
-                stop.wait(delay)
-                delay = min(delay * 2, 10.0)
+            except redis.ResponseError as exc:  # BUSYGROUP never gets here: ensure_group accepts it
+                self._log_unreadable(exc)
+            stop.wait(delay)
+            delay = min(delay * 2, 10.0)
+
+    def _log_unreadable(self, exc: redis.ResponseError) -> None:
+        log.error("cannot use stream %s: %s; fix the key in Redis (e.g. DEL %s); retrying",
+                  self.config.stream, exc, self.config.stream)
 
     def _keep_alive(self) -> None:
         ids = list(self._inflight)

@@ -185,6 +185,12 @@ class AgentRunner:
 
     def _ensure_volume(self, name: str, agent_name: str) -> None:
         try:
-            self.client.volumes.get(name)
+            volume = self.client.volumes.get(name)
         except NotFound:
             self.client.volumes.create(name, labels={"nasiko.agent": agent_name, "nasiko.managed-by": MANAGED_BY})
+            return
+        if (volume.attrs.get("Labels") or {}).get("nasiko.agent") != agent_name:
+            raise ContainerFailed(
+                f"volume {name!r} exists and does not belong to agent {agent_name!r}: "
+                "refusing to mount it; rename the volume in the agent's docker-compose.yml"
+            )

@@ -54,6 +54,28 @@ RESERVED_NAMES = frozenset(
 # Required members of an A2A AgentCard (A2A specification, AgentCard object).
 # defaultInputModes/defaultOutputModes are required by the spec too, but the
 # existing Nasiko agents' cards often omit them, so their absence only warns.
+# A compose file expands to at most this many values: YAML aliases can make a
+# few hundred bytes expand to gigabytes ("billion laughs").
+MAX_COMPOSE_BYTES = 256 * 1024
+MAX_COMPOSE_NODES = 20_000
+
+
+def _refuse_alias_bombs(document: object, path: Path) -> None:
+    budget = MAX_COMPOSE_NODES
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise InvalidAgent(f"{path} expands to more than {MAX_COMPOSE_NODES} values (YAML aliases?): "
+                               "write it out plainly")
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 # The gateway's platform routes: an agent at /NAME must not shadow them.
 GATEWAY_PATHS = frozenset({"api", "router", "auth", "app", "status"})
 
@@ -152,10 +174,13 @@ def _load_compose(folder: Path, agent_name: str) -> dict:
     path = next((folder / n for n in ("docker-compose.yml", "docker-compose.yaml") if (folder / n).is_file()), None)
     if path is None:
         return {}
+    if path.stat().st_size > MAX_COMPOSE_BYTES:
+        raise InvalidAgent(f"{path} is larger than {MAX_COMPOSE_BYTES // 1024} KiB: an agent's compose file is small")
     try:
         compose = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise InvalidAgent(f"{path} is not valid YAML: {exc}") from exc
+    _refuse_alias_bombs(compose, path)
     services = compose.get("services") if isinstance(compose, dict) else None
     if not isinstance(services, dict) or not services:
         raise InvalidAgent(f"{path} has no 'services' mapping: declare a service named {agent_name!r}")

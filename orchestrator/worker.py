@@ -29,6 +29,9 @@ def redis_client(settings: WorkerSettings) -> redis.Redis:
     return redis.Redis.from_url(
         settings.REDIS_URL,
         decode_responses=True,
+        # A field that is not UTF-8 must not crash the worker on every read:
+        # it decodes with U+FFFD, fails validation and goes to the dead letters.
+        encoding_errors="replace",
         socket_timeout=settings.redis_socket_timeout,
         socket_connect_timeout=5,
         health_check_interval=30,

@@ -214,3 +214,15 @@ def test_an_agent_name_that_is_an_id_prefix_of_another_container_never_touches_i
         assert bystander.status == "created", "the unrelated container is still there"
     finally:
         bystander.remove(force=True)
+
+
+def test_an_existing_volume_that_is_not_the_agents_own_is_never_mounted(engine, agent_network):
+    """An agent cannot name its way into another project's data (e.g. the stack's MongoDB volume)."""
+    from orchestrator.runner import ContainerFailed
+
+    foreign = engine.volumes.create(f"nasiko-agent.thief.data-{agent_network[-8:]}", labels={"nasiko.test": "foreign"})
+    try:
+        with pytest.raises(ContainerFailed, match="does not belong to agent 'thief'"):
+            AgentRunner(engine, agent_network)._ensure_volume(foreign.name, "thief")
+    finally:
+        foreign.remove(force=True)

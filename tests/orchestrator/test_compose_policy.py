@@ -34,8 +34,8 @@ def test_env_file_outside_the_folder_is_refused(tmp_path, path):
 def test_command_and_named_volumes_are_taken_and_volumes_are_namespaced(tmp_path):
     options = options_for(tmp_path, {"command": ["python", "main.py"], "volumes": ["data:/data:ro"]})
     assert options.command == ["python", "main.py"]
-    assert options.volumes == {"echo_data": {"bind": "/data", "mode": "ro"}}
-    assert options.named_volumes == ["echo_data"]
+    assert options.volumes == {"nasiko-agent.echo.data": {"bind": "/data", "mode": "ro"}}
+    assert options.named_volumes == ["nasiko-agent.echo.data"]
 
 
 @pytest.mark.parametrize(

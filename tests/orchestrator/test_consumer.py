@@ -249,3 +249,34 @@ def test_heartbeat_is_touched_from_the_main_loop(client, tmp_path):
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_a_field_that_is_not_utf8_is_dead_lettered_and_the_worker_goes_on(redis_url, client):
+    """The worker's own client decodes with replacement, so the entry reaches the handler."""
+    from orchestrator.config import WorkerSettings
+    from orchestrator.worker import redis_client
+
+    worker_client = redis_client(WorkerSettings(REDIS_URL=redis_url))
+    handled = []
+
+    def handler(entry_id, fields):
+        if not fields["agent_name"].isascii():
+            raise PoisonMessage(f"agent_name {fields['agent_name']!r} is not a valid name")
+        handled.append(fields["agent_name"])
+
+    with Running(worker_client, handler):
+        redis.Redis.from_url(redis_url).xadd(STREAM, {b"command": b"deploy_agent", b"agent_name": b"\xff\xfe"})
+        client.xadd(STREAM, {"command": "deploy_agent", "agent_name": "echo"})
+        wait_for(lambda: handled == ["echo"] and client.xlen(DEAD_LETTER_STREAM) == 1, what="both outcomes")
+    assert pending_count(client) == 0
+
+
+def test_a_command_key_that_is_not_a_stream_keeps_the_worker_up_until_it_is_fixed(client, caplog):
+    handled = []
+    client.set(STREAM, "not a stream")
+    with Running(client, lambda entry_id, fields: handled.append(fields["agent_name"])) as consumer:
+        wait_for(lambda: "WRONGTYPE" in caplog.text, what="the error to be logged")
+        client.delete(STREAM)
+        consumer.ensure_group()
+        client.xadd(STREAM, {"agent_name": "echo"})
+        wait_for(lambda: handled == ["echo"], timeout=15, what="the next message after the fix")

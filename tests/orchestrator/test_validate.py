@@ -105,3 +105,26 @@ def test_folder_without_compose_file_is_valid(tmp_path):
 def test_invalid_folder_is_rejected_with_what_to_fix(tmp_path, kwargs, complaint):
     with pytest.raises(InvalidAgent, match=complaint):
         validate_agent_folder(make_folder(tmp_path, **kwargs), "echo")
+
+
+def test_a_compose_file_with_a_yaml_alias_bomb_is_refused_quickly(tmp_path):
+    import time
+
+    from orchestrator.validate import validate_agent_folder
+
+    folder = tmp_path / "bomb"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    (folder / "AgentCard.json").write_text(
+        '{"name": "bomb", "description": "d", "url": "http://x/", "version": "1", "capabilities": {}, "skills": []}')
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        levels.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    (folder / "docker-compose.yml").write_text(
+        "x-bomb:\n" + "\n".join("  " + line for line in levels)
+        + "\nservices:\n  bomb:\n    environment:\n      BOMB: *i\n")
+    started = time.monotonic()
+    with pytest.raises(InvalidAgent, match="expands to more than"):
+        validate_agent_folder(folder, "bomb")
+    assert time.monotonic() - started < 2
