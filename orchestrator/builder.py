@@ -112,7 +112,7 @@ class ImageBuilder:
                 dockerfile="Dockerfile",
                 rm=True,
                 forcerm=True,
-                network_mode="host",
+                network_mode=self.settings.WORKER_BUILD_NETWORK,
                 labels=labels,
                 buildargs=self.settings.proxy_build_args() or None,
                 decode=False,

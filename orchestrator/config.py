@@ -69,6 +69,12 @@ class WorkerSettings(BaseSettings):
     OPENAI_BASE_URL: str = ""
     OPENAI_MODEL: str = ""
 
+    # Network of agent builds' RUN steps: "default" (the engine's bridge) or
+    # "host". Host lets RUN steps reach everything the host reaches, including
+    # the stack's unauthenticated Redis/MongoDB/Kong admin on 127.0.0.1: use it
+    # only where the bridge cannot reach the package registries (offline.env).
+    WORKER_BUILD_NETWORK: str = Field(default="default", pattern="^(default|host)$")
+
     # Proxies for RUN steps of agent builds (Docker's predefined build args:
     # they are not recorded in the image history).
     HTTP_PROXY: str = ""

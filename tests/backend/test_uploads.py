@@ -1,6 +1,8 @@
 """POST /agents/upload and /agents/upload-directory: what is stored, what is refused."""
 
+import io
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -199,3 +201,28 @@ def test_directory_with_a_link_leaving_it_is_refused(client, tmp_path):
 
     assert response.status_code == 400
     assert "'passwd'" in response.json()["detail"]
+
+
+def _corrupt_crc(archive: bytes, name: str) -> bytes:
+    """Flip one byte of `name`'s stored data: the CRC check fails on extraction."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        info = zf.getinfo(name)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    return archive[:start] + bytes([archive[start] ^ 0xFF]) + archive[start + 1 :]
+
+
+def test_a_corrupt_entry_is_refused_with_400_not_a_server_error(client, backend_settings):
+    archive = make_zip({**AGENT_FILES, "data.txt": "x" * 1000})
+
+    response = upload(client, _corrupt_crc(archive, "data.txt"))
+
+    assert response.status_code == 400, response.text
+    assert "cannot be extracted" in response.json()["detail"]
+    assert not any(backend_settings.uploads_dir.glob("demo/*")), "nothing is kept"
+
+
+def test_entries_that_clash_file_and_folder_are_refused_with_400(client):
+    response = upload(client, make_zip({**AGENT_FILES, "x": "a file", "x/y": "and a folder of the same name"}))
+
+    assert response.status_code == 400, response.text
+    assert "clash" in response.json()["detail"]

@@ -71,6 +71,7 @@ def stack(backend_settings, network):  # noqa: F811
             UPLOADS_DIR=backend_settings.uploads_dir,
             WORKER_CONSUMER_NAME=f"e2e-{uuid.uuid4().hex[:6]}",
             WORKER_BLOCK_MS=500,
+            WORKER_BUILD_NETWORK="host",  # the bridge reaches no package registry on these machines
         )
         stop = threading.Event()
         worker = threading.Thread(target=run_worker, args=(settings, stop), daemon=True)

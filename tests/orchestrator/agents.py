@@ -124,6 +124,7 @@ def worker_settings(redis_url, agent_network, uploads, tmp_path) -> WorkerSettin
         AGENT_REGISTRY_URL=TEST_IMAGE_PREFIX,
         BACKEND_URL="",
         WORKER_CONCURRENCY=4,
+        WORKER_BUILD_NETWORK="host",  # the bridge reaches no package registry on these machines
         WORKER_BUILD_TIMEOUT_SECONDS=300,
         WORKER_READY_TIMEOUT_SECONDS=60,
         WORKER_CLAIM_IDLE_SECONDS=2,

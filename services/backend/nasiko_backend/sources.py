@@ -16,17 +16,26 @@ regular file is written (so no write can pass through one), and then each is
 resolved for real, so a chain of links cannot escape either.
 """
 
+import errno
 import os
 import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 # Folders zip tools add on their own; never part of an agent.
 _IGNORED_TOP_LEVEL = {"__MACOSX"}
+
+
+# A corrupt, encrypted or exotic archive (bad CRC, unknown compression, a link
+# loop): the uploader's problem, answered with 400, never a traceback.
+_BROKEN_ARCHIVE = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error)
+# Entries that cannot coexist (`x` and `x/`), or a name the file system refuses.
+_CLASHING_ENTRIES = {errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.ELOOP}
 
 
 class SourceRejected(Exception):
@@ -119,8 +128,15 @@ def extract_zip(archive: BinaryIO, destination: Path, limits: Limits) -> Path:
 
         staging = _staging_dir(destination.parent)
         try:
-            links = _write_entries(zf, staging, entries)
-            _ensure_links_stay_inside(staging, links)
+            try:
+                links = _write_entries(zf, staging, entries)
+                _ensure_links_stay_inside(staging, links)
+            except _BROKEN_ARCHIVE as exc:
+                raise SourceRejected(400, f"the zip cannot be extracted: {exc}; zip the folder again") from exc
+            except OSError as exc:
+                if exc.errno not in _CLASHING_ENTRIES:
+                    raise  # the volume's problem (full, read-only): a 500 that says so
+                raise SourceRejected(400, f"the zip's entries clash: {exc.strerror}: {exc.filename!s}") from exc
             return _publish(staging, destination)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
