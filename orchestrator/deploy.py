@@ -170,13 +170,21 @@ class Deployer:
                 "kept the running container" if kept else "container started",
                 container_id=container.id,
             )
-            wait_until_ready(
-                container,
-                self.settings.DOCKER_NETWORK,
-                self.settings.WORKER_READY_TIMEOUT_SECONDS,
-                on_wait=status.log,
-                fresh=True,
-            )
+            try:
+                wait_until_ready(
+                    container,
+                    self.settings.DOCKER_NETWORK,
+                    self.settings.WORKER_READY_TIMEOUT_SECONDS,
+                    on_wait=status.log,
+                    fresh=True,
+                )
+            except ContainerFailed as failed:
+                # A broken new version must not take a working one down with it.
+                if self.runner.restore_previous(agent_name):
+                    raise ContainerFailed(f"{failed}\nthe previous version of {agent_name} is still running") from failed
+                self.runner.remove(agent_name)  # not left restarting forever
+                raise
+            self.runner.discard_previous(agent_name)
             clock.lap("ready")
 
             url = f"{self.settings.GATEWAY_PUBLIC_URL.rstrip('/')}/{agent_name}/"

@@ -76,6 +76,7 @@ class AgentRunner:
         if current is not None and self._can_keep(current, content_hash, wanted_spec):
             return current, True
         self._require_network()
+        self.set_aside(agent_name)
         labels = {
             "nasiko.agent": agent_name,
             "nasiko.content-hash": content_hash,
@@ -124,6 +125,37 @@ class AgentRunner:
                 # container before it started (404/409): start over until the deadline.
                 if exc.status_code not in (404, 409) or time.monotonic() > deadline:
                     raise
+
+    # --- keeping the previous version until the new one is ready ----------------------
+    @staticmethod
+    def previous_name(agent_name: str) -> str:
+        return f"{agent_name}.previous"
+
+    def set_aside(self, agent_name: str) -> None:
+        """Rename a running container out of the way (it keeps serving its
+        clients); `discard_previous` or `restore_previous` ends the swap."""
+        self.remove(self.previous_name(agent_name))  # a swap a crash left unfinished
+        current = self._get(agent_name)
+        if current is None or current.status != "running":
+            return  # nothing worth keeping: the plain replacement removes it
+        try:
+            current.rename(self.previous_name(agent_name))
+        except APIError as exc:
+            # Gone meanwhile, or another replacement took the name first (only
+            # outside the worker's per-agent order): fall back to replacing it.
+            log.info("could not set %s aside (%s); it will be replaced", agent_name, exc)
+
+    def discard_previous(self, agent_name: str) -> None:
+        self.remove(self.previous_name(agent_name))
+
+    def restore_previous(self, agent_name: str) -> bool:
+        """Remove the failed new container and give the previous one its name back."""
+        previous = self._get(self.previous_name(agent_name))
+        if previous is None:
+            return False
+        self.remove(agent_name)
+        previous.rename(agent_name)
+        return True
 
     def remove(self, agent_name: str, deadline: float | None = None) -> bool:
         """Force-remove the agent's container and wait until its name is free."""

@@ -138,6 +138,7 @@ def test_concurrent_replacements_tolerate_engine_races_and_leave_one_container(m
         thread.start()
     for thread in threads:
         thread.join(120)
+    runner.discard_previous(agent.name)  # what the deployer does once the new one is ready
 
     assert errors == []
     assert len(engine.containers.list(all=True, filters={"label": f"nasiko.agent={agent.name}"})) == 1
@@ -226,3 +227,20 @@ def test_an_existing_volume_that_is_not_the_agents_own_is_never_mounted(engine, 
             AgentRunner(engine, agent_network)._ensure_volume(foreign.name, "thief")
     finally:
         foreign.remove(force=True)
+
+
+def test_a_redeploy_that_fails_its_ready_check_leaves_the_previous_version_running(make_agent, deployer, engine):
+    agent = make_agent()
+    good = deployer.deploy(agent.name, str(agent.upload()), "good")
+    assert good.status == "running"
+    broken = agent.upload(greeting="broken")
+    compose = (broken / "docker-compose.yml").read_text() + '    command: ["python", "-c", "raise SystemExit(4)"]\n'
+    (broken / "docker-compose.yml").write_text(compose)
+
+    failed = deployer.deploy(agent.name, str(broken), "broken")
+
+    assert failed.status == "failed"
+    assert "exited with code 4" in failed.message
+    assert f"the previous version of {agent.name} is still running" in failed.message
+    [container] = engine.containers.list(all=True, filters={"label": f"nasiko.agent={agent.name}"})
+    assert (container.name, container.id, container.status) == (agent.name, good.container_id, "running")
