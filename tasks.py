@@ -42,10 +42,14 @@ def friendly_errors(func):
 
 
 def _number(value, option: str) -> int:
+    """A non-negative whole number from the command line, or a clear error."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
-        raise NasikoError(f"{option} takes a whole number, not {value!r}", hint=f"e.g. {option} 20") from None
+        number = -1
+    if number < 0:
+        raise NasikoError(f"{option} takes a whole number (0 or more), not {value!r}", hint=f"e.g. {option} 20")
+    return number
 
 
 def _services(values) -> list[str]:
@@ -59,13 +63,14 @@ def _services(values) -> list[str]:
             "dev": "leave out observability (LangTrace)", "timeout": "seconds to wait for health (default 300)",
             "json": "print the final status as JSON"})
 @friendly_errors
-def up(c: Context, config=None, build=False, no_build=False, attach=False, dev=False, timeout=300, json=False):
+def up(c: Context, config=None, build=False, no_build=False, attach=False, dev=False, timeout=None, json=False):
     """Start the whole stack and wait until every service is healthy."""
     if build and no_build:
         raise NasikoError("--build and --no-build contradict each other", hint="pass one of them")
     project = stack.load_stack(config, dev=dev)
     choice = True if build else False if no_build else None
-    result = stack.up(project, _reporter(json), build=choice, attach=attach, timeout=_number(timeout, "--timeout"))
+    wait = _number(timeout or 300, "--timeout")
+    result = stack.up(project, _reporter(json), build=choice, attach=attach, timeout=wait)
     console.print_status(result, as_json=json, title="nasiko stack is up")
 
 
@@ -144,7 +149,7 @@ def push(c: Context, service=None, config=None):
             "timeout": "seconds to wait for the agent to be ready (default 1800)",
             "json": "print the result as JSON"})
 @friendly_errors
-def deploy_agent(c: Context, name, path=None, config=None, timeout=1800, json=False):
+def deploy_agent(c: Context, name, path=None, config=None, timeout=None, json=False):
     """Deploy an agent folder into the running stack and follow it until it is ready."""
     project = stack.load_stack(config)
     display = None if json else console.DeployProgress(name)
@@ -155,12 +160,16 @@ def deploy_agent(c: Context, name, path=None, config=None, timeout=1800, json=Fa
             f"the worker runs with older values of {', '.join(changed)}: agents get the old ones until "
             "`invoke restart --service nasiko-worker`")
 
+    checks = []
+
     def check_worker() -> None:
+        checks.append(1)  # the first check comes before the upload
         try:
             stack.require_running(project, "nasiko-worker")
         except NasikoError as error:
-            raise NasikoError(f"{error.message}; queued deployments are kept and run once it is back",
-                              hint=error.hint) from None
+            fate = ("nothing was sent" if len(checks) == 1
+                    else "the deployment stays queued and runs once the worker is back")
+            raise NasikoError(f"{error.message}; {fate}", hint=error.hint) from None
 
     compose = project.compose
     try:
@@ -168,7 +177,7 @@ def deploy_agent(c: Context, name, path=None, config=None, timeout=1800, json=Fa
                                      gateway_url=endpoints.gateway_url(compose, display=True),
                                      registry_url=endpoints.service_url(compose, "kong-service-registry", display=True),
                                      agents_dir=stack.ROOT / "agents", on_event=display,
-                                     timeout=_number(timeout, "--timeout"), check_worker=check_worker)
+                                     timeout=_number(timeout or 1800, "--timeout"), check_worker=check_worker)
     except deploy.DeployFailed as failure:
         if json:
             print(jsonlib.dumps(failure.result.to_dict()))

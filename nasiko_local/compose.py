@@ -59,6 +59,18 @@ def _last_lines(text: str, n: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-n:])
 
 
+def _port_number(value: object, service: str) -> int:
+    """One host port, 1-65535 (Compose also accepts ranges and 0 = any port)."""
+    try:
+        port = int(str(value))
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise NasikoError(f"the host port of {service} is {value!r}: one port number from 1 to 65535 is needed",
+                          hint="fix its NASIKO_PORT_* setting in your env file")
+    return port
+
+
 class ComposeConfig:
     """The resolved compose model, as Compose itself computed it."""
 
@@ -100,10 +112,8 @@ class ComposeConfig:
                 continue
             for entry in spec.get("ports", []):
                 if entry.get("published"):
-                    ports.append(
-                        PublishedPort(name, entry.get("host_ip") or "0.0.0.0", int(entry["published"]),
-                                      int(entry["target"]))
-                    )
+                    ports.append(PublishedPort(name, entry.get("host_ip") or "0.0.0.0",
+                                               _port_number(entry["published"], name), int(entry["target"])))
         return ports
 
 

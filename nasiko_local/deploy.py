@@ -252,7 +252,13 @@ def deploy_agent(
     )
     if response.status_code not in (200, 201, 202):
         raise _refused(response, f"upload of {folder}")
-    upload_id = response.json()["upload_id"]
+    try:
+        upload_id = response.json()["upload_id"]
+    except (ValueError, KeyError, TypeError):
+        raise NasikoError(
+            f"{backend_url} answered the upload, but not as the Nasiko backend does (no upload_id)",
+            hint="another program may hold the backend's port: check `invoke status` and NASIKO_PORT_BACKEND",
+        ) from None
 
     tail: deque[str] = deque(maxlen=LOG_TAIL)
     def worker_gone() -> None:

@@ -33,8 +33,9 @@ def choose_env_file(root: Path, explicit: str | Path | None = None) -> EnvChoice
         if not path.is_absolute():
             path = Path.cwd() / path
         if not path.is_file():
+            problem = "is not a regular file" if path.exists() else "does not exist"
             raise NasikoError(
-                f"env file {explicit} does not exist",
+                f"env file {explicit} {problem}",
                 hint="pass an existing file to --config, or copy .env.local.example to .nasiko.env",
             )
         return EnvChoice(path.resolve(), "--config")

@@ -100,6 +100,7 @@ def _ports_published_by_project(client: docker.DockerClient, project: str) -> se
 
 
 def check_ports(compose: Compose, services: list[str], client: docker.DockerClient | None) -> None:
+    _refuse_shared_ports(compose, services)
     conflicts = find_port_conflicts(compose, services, client)
     if conflicts:
         lines = "\n".join(f"  - {c.describe()}" for c in conflicts)
@@ -107,6 +108,17 @@ def check_ports(compose: Compose, services: list[str], client: docker.DockerClie
             f"{len(conflicts)} port(s) the stack publishes are taken:\n{lines}",
             hint="free the ports, or move them with NASIKO_PORT_<NAME> settings (see .env.local.example)",
         )
+
+
+def _refuse_shared_ports(compose: Compose, services: list[str]) -> None:
+    """Two settings giving the same host port: Compose would start half the stack, then fail."""
+    claimed: dict[int, PublishedPort] = {}
+    for port in compose.config.published_ports(services):
+        first = claimed.setdefault(port.port, port)
+        if first is not port:
+            names = [PORT_SETTINGS.get((p.service, p.target), p.service) for p in (first, port)]
+            raise NasikoError(f"{names[0]} and {names[1]} both ask for port {port.port}",
+                              hint="give each a port of its own in your env file")
 
 
 def check_memory(client: docker.DockerClient, observability: bool) -> None:

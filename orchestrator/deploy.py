@@ -181,7 +181,8 @@ class Deployer:
             except ContainerFailed as failed:
                 # A broken new version must not take a working one down with it.
                 if self.runner.restore_previous(agent_name):
-                    raise ContainerFailed(f"{failed}\nthe previous version of {agent_name} is still running") from failed
+                    kept = f"the previous version of {agent_name} is still running"
+                    raise ContainerFailed(f"{failed}\n{kept}") from failed
                 self.runner.remove(agent_name)  # not left restarting forever
                 raise
             self.runner.discard_previous(agent_name)

@@ -76,3 +76,22 @@ def test_a_taken_port_is_reported_with_port_service_owner_and_setting(tmp_path: 
     message = error.value.message
     assert f"port {port} on 127.0.0.1 (nasiko-backend) is taken by pid {pid}" in message
     assert "NASIKO_PORT_BACKEND" in message
+
+
+@requires_compose
+def test_two_settings_asking_for_one_port_are_refused_before_anything_starts(tmp_path: Path):
+    env = tmp_path / "same.env"
+    env.write_text("NASIKO_PORT_WEB=38000\nNASIKO_PORT_BACKEND=38000\n")
+    with pytest.raises(NasikoError) as error:
+        check_ports(Compose(ROOT, EnvChoice(env, "test")), ["nasiko-backend", "nasiko-web"], client=None)
+    assert "both ask for port 38000" in error.value.message
+    assert "NASIKO_PORT_BACKEND" in error.value.message and "NASIKO_PORT_WEB" in error.value.message
+
+
+@requires_compose
+@pytest.mark.parametrize("value", ["0", "38000-38005"])
+def test_a_port_setting_that_is_not_one_port_is_named(tmp_path: Path, value):
+    env = tmp_path / "odd.env"
+    env.write_text(f"NASIKO_PORT_BACKEND={value}\n")
+    with pytest.raises(NasikoError, match="host port of nasiko-backend"):
+        Compose(ROOT, EnvChoice(env, "test")).config.published_ports(["nasiko-backend"])
