@@ -177,7 +177,8 @@ def deploy_agent(c: Context, name, path=None, config=None, timeout=None, json=Fa
                                      gateway_url=endpoints.gateway_url(compose, display=True),
                                      registry_url=endpoints.service_url(compose, "kong-service-registry", display=True),
                                      agents_dir=stack.ROOT / "agents", on_event=display,
-                                     timeout=_number(timeout or 1800, "--timeout"), check_worker=check_worker)
+                                     timeout=_number(timeout or 1800, "--timeout"), check_worker=check_worker,
+                                     allowed_unsafe=stack.worker_allowed_unsafe(project))
     except deploy.DeployFailed as failure:
         if json:
             print(jsonlib.dumps(failure.result.to_dict()))

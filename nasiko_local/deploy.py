@@ -34,6 +34,7 @@ from pathlib import Path
 
 import requests
 
+from orchestrator.compose_policy import UnsafeComposeKey, run_options
 from orchestrator.context_hash import context_files
 from orchestrator.validate import InvalidAgent, check_agent_name, validate_agent_folder
 
@@ -47,6 +48,10 @@ DEFAULT_REGISTRY_URL = "http://localhost:8080"
 CONTRACT_FILES = ("Dockerfile", ".dockerignore", "AgentCard.json")
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml")
 LOG_TAIL = 20
+# The backend's defaults (MAX_UPLOAD_MB, MAX_UPLOAD_ENTRIES): checked here first,
+# so a folder that would be refused is not zipped and sent at all.
+DEFAULT_MAX_UPLOAD_BYTES = 100 * 2**20
+DEFAULT_MAX_UPLOAD_ENTRIES = 1000
 POLL_WAIT_SECONDS = 20
 
 EventCallback = Callable[[dict], None]
@@ -111,17 +116,31 @@ def _refused(response: requests.Response, what: str) -> NasikoError:
     return NasikoError(f"{what} refused (HTTP {response.status_code}): {detail}", hint=hint)
 
 
-def check_folder(name: str, folder: Path) -> None:
-    """Validate the folder as the worker will, before anything is sent."""
+def check_folder(name: str, folder: Path, *, allowed_unsafe: frozenset[str] = frozenset(),
+                 max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, max_entries: int = DEFAULT_MAX_UPLOAD_ENTRIES) -> None:
+    """Validate the folder as the backend and the worker will, before anything is sent:
+    name, contract files, the compose policy, and the upload limits."""
     try:
         check_agent_name(name)
     except InvalidAgent as exc:
         raise NasikoError(f"invalid agent name: {exc}",
                           hint="pass --name with a DNS label: lowercase letters, digits and '-'") from exc
     try:
-        validate_agent_folder(folder, name)
+        compose = validate_agent_folder(folder, name)
+        run_options(compose, name, folder, allowed_unsafe)
+    except UnsafeComposeKey as exc:
+        raise NasikoError(f"refused by the worker's policy: {exc}",
+                          hint="remove that key from the agent's docker-compose.yml") from exc
     except InvalidAgent as exc:
         raise NasikoError(f"invalid agent folder: {exc}", hint=_fix_hint(folder)) from exc
+    files = context_files(folder)
+    size = sum((folder / f).stat().st_size for f in files if (folder / f).is_file())
+    if len(files) > max_entries or size > max_bytes:
+        raise NasikoError(
+            f"{folder} sends {len(files)} files, {size / 2**20:.0f} MB: more than the upload limits "
+            f"({max_entries} files, {max_bytes / 2**20:.0f} MB)",
+            hint="leave generated folders (.venv, node_modules, data) out with .dockerignore",
+        )
 
 
 def _fix_hint(folder: Path) -> str:
@@ -212,6 +231,7 @@ def deploy_agent(
     on_event: EventCallback | None = None,
     timeout: float = 1800,
     check_worker: Callable[[], None] | None = None,
+    allowed_unsafe: frozenset[str] = frozenset(),
 ) -> DeployResult:
     """Deploy the folder `path` (default `agents/NAME`) as agent `name`.
 
@@ -238,7 +258,7 @@ def deploy_agent(
             )
 
     emit("validate", f"checking {folder}")
-    check_folder(name, folder)
+    check_folder(name, folder, allowed_unsafe=allowed_unsafe)
     if check_worker:
         check_worker()
     data, count = zip_agent_folder(folder)

@@ -286,6 +286,12 @@ def stale_settings(stack: Stack, service: str) -> list[str]:
     return sorted(key for key, value in wanted.items() if (value or "") != running.get(key, ""))
 
 
+def worker_allowed_unsafe(stack: Stack) -> frozenset[str]:
+    """WORKER_ALLOW_UNSAFE as the worker gets it, so the client applies the same policy."""
+    environment = stack.compose.config.services["nasiko-worker"].get("environment") or {}
+    return frozenset(k.strip() for k in str(environment.get("WORKER_ALLOW_UNSAFE") or "").split(",") if k.strip())
+
+
 def agent_ip(stack: Stack, name: str) -> str | None:
     """The agent container's address on the stack network, if it has one."""
     for container in agent_containers(stack.client):

@@ -185,3 +185,24 @@ def test_removing_an_agent_that_was_never_deployed_says_so(backend):
 
     assert "never-deployed is not deployed" in failure.value.message
     assert "invoke status" in failure.value.hint
+
+
+def test_a_folder_over_the_upload_limits_is_refused_before_it_is_zipped(agent_folder):
+    from nasiko_local.deploy import check_folder
+
+    for index in range(5):
+        (agent_folder / f"extra{index}.txt").write_text("x")
+    with pytest.raises(NasikoError) as failure:
+        check_folder("demo", agent_folder, max_entries=4)
+    assert "more than the upload limits (4 files" in failure.value.message
+    assert ".dockerignore" in failure.value.hint
+
+
+def test_a_compose_key_the_worker_would_refuse_is_refused_before_anything_is_sent(agent_folder):
+    (agent_folder / "docker-compose.yml").write_text("services:\n  demo:\n    privileged: true\n")
+
+    with pytest.raises(NasikoError) as failure:
+        deploy_agent("demo", agent_folder, backend_url=f"http://127.0.0.1:{free_port()}")
+
+    assert "refused by the worker's policy" in failure.value.message
+    assert "WORKER_ALLOW_UNSAFE=privileged" in failure.value.message
