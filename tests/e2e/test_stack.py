@@ -187,10 +187,12 @@ def test_redeploying_unchanged_sources_builds_nothing_and_keeps_one_container(li
     assert len(stack.client.containers.list(all=True, filters={"label": "nasiko.agent=a2a-minimal"})) == 1
 
 
-def test_status_lists_the_agent_with_its_gateway_url(live):
+def test_status_lists_the_agent_with_the_address_that_works(live):
+    """The gateway URL when Kong runs; the address on the stack network when it does not."""
     stack, _, _ = live
     [agent] = [row for row in nasiko.status(stack).agents if row.name == "a2a-minimal"]
-    assert (agent.kind, agent.state, agent.url) == ("agent", "running", "http://localhost:9100/a2a-minimal/")
+    url = "http://localhost:9100/a2a-minimal/" if "kong" in stack.services else "http://a2a-minimal:5000/"
+    assert (agent.kind, agent.state, agent.url) == ("agent", "running", url)
 
 
 def test_smoke_checklist_passes_against_the_live_stack_and_says_what_it_could_not_run(live):
