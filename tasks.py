@@ -11,15 +11,14 @@ import sys
 
 from invoke import Context, Exit, task
 
-from nasiko_local import console, deploy, endpoints, images, stack
+from nasiko_local import agents, console, deploy, images, stack
 from nasiko_local.errors import NasikoError
+from nasiko_local.reporter import SilentReporter
 
 CONFIG_HELP = "env file to use (default: first of .nasiko.env, .nasiko-local.env, .env)"
 
 
 def _reporter(as_json: bool):
-    from nasiko_local.reporter import SilentReporter
-
     return SilentReporter() if as_json else console.ConsoleReporter()
 
 
@@ -152,33 +151,10 @@ def push(c: Context, service=None, config=None):
 def deploy_agent(c: Context, name, path=None, config=None, timeout=None, json=False):
     """Deploy an agent folder into the running stack and follow it until it is ready."""
     project = stack.load_stack(config)
-    display = None if json else console.DeployProgress(name)
-    changed = stack.stale_settings(project, "nasiko-worker")
-    if changed and not json:
-        # Agents get keys (OPENAI_API_KEY, ...) from the worker's environment.
-        console.ConsoleReporter().warn(
-            f"the worker runs with older values of {', '.join(changed)}: agents get the old ones until "
-            "`invoke restart --service nasiko-worker`")
-
-    checks = []
-
-    def check_worker() -> None:
-        checks.append(1)  # the first check comes before the upload
-        try:
-            stack.require_running(project, "nasiko-worker")
-        except NasikoError as error:
-            fate = ("nothing was sent" if len(checks) == 1
-                    else "the deployment stays queued and runs once the worker is back")
-            raise NasikoError(f"{error.message}; {fate}", hint=error.hint) from None
-
-    compose = project.compose
     try:
-        result = deploy.deploy_agent(name, path, backend_url=endpoints.backend_url(compose),
-                                     gateway_url=endpoints.gateway_url(compose, display=True),
-                                     registry_url=endpoints.service_url(compose, "kong-service-registry", display=True),
-                                     agents_dir=stack.ROOT / "agents", on_event=display,
-                                     timeout=_number(timeout or 1800, "--timeout"), check_worker=check_worker,
-                                     allowed_unsafe=stack.worker_allowed_unsafe(project))
+        result = agents.deploy_to_stack(project, name, path, timeout=_number(timeout or 1800, "--timeout"),
+                                        on_event=None if json else console.DeployProgress(name),
+                                        warn=None if json else console.ConsoleReporter().warn)
     except deploy.DeployFailed as failure:
         if json:
             print(jsonlib.dumps(failure.result.to_dict()))
@@ -194,9 +170,8 @@ def deploy_agent(c: Context, name, path=None, config=None, timeout=None, json=Fa
 @friendly_errors
 def remove_agent(c: Context, name, config=None, json=False):
     """Remove a deployed agent: its container, its route and its registry record."""
-    project = stack.load_stack(config)
-    result = deploy.remove_agent(name, backend_url=endpoints.backend_url(project.compose),
-                                 on_event=None if json else console.DeployProgress(name))
+    result = agents.remove_from_stack(stack.load_stack(config), name,
+                                      on_event=None if json else console.DeployProgress(name))
     if json:
         print(jsonlib.dumps(result.to_dict()))
     else:
