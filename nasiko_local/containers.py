@@ -26,6 +26,7 @@ class ContainerState:
     image: str | None = None
     started_at: datetime | None = None
     health_output: str = ""
+    host_port: int | None = None  # the first port the engine actually publishes
 
     @property
     def ready(self) -> bool:
@@ -66,7 +67,16 @@ def state_of(name: str, container: Container) -> ContainerState:
         image=attrs.get("Config", {}).get("Image"),
         started_at=_parse_time(state.get("StartedAt")),
         health_output=(log[-1].get("Output") or "").strip() if log else "",
+        host_port=_first_published_port(attrs),
     )
+
+
+def _first_published_port(attrs: dict) -> int | None:
+    for bindings in (attrs.get("NetworkSettings", {}).get("Ports") or {}).values():
+        for binding in bindings or []:
+            if binding.get("HostPort"):
+                return int(binding["HostPort"])
+    return None
 
 
 def containers_labelled(client: docker.DockerClient, label: str) -> list[Container]:

@@ -82,7 +82,13 @@ def collect_status(compose: Compose, client: docker.DockerClient, profiles: list
             rows.append(Row(name, "service", "disabled", None, port.port if port else None, None,
                             compose.config.image(name), None, None))
             continue
-        rows.append(_row("service", states[name], port.port if port else None, url or None, compose.config.image(name)))
+        # A running container's own port wins: the stack may have been started
+        # with other settings than the env file read now.
+        actual = states[name].host_port
+        if port and actual and actual != port.port:
+            url = URL_TEMPLATES.get(name, "").format(host=_host(port.host_ip), port=actual)
+        shown = actual or (port.port if port else None)
+        rows.append(_row("service", states[name], shown, url or None, compose.config.image(name)))
     agents = []
     gateway = gateway_url(compose, display=True) if "kong" in enabled else None
     for container in agent_containers(client):
