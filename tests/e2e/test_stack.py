@@ -50,7 +50,9 @@ def live(fresh_stack, stack_config, tmp_path_factory):
                    + "OPENAI_MODEL=stub-model\n")
     stack = nasiko.load_stack(env)
     reporter = SilentReporter()
-    status = nasiko.up(stack, reporter, timeout=600)
+    # build=True: the images must be this checkout's code, not whatever an
+    # earlier run left under the same tag (unchanged layers come from cache).
+    status = nasiko.up(stack, reporter, build=True, timeout=900)
     yield stack, status, reporter
     with contextlib.suppress(docker.errors.NotFound):
         stack.client.containers.get(LLM_STUB).remove(force=True)
