@@ -137,6 +137,11 @@ class DeploymentStatus:
         """The outcome (running or failed): the last event of this deployment."""
         self._record("result", status, "done" if status == "running" else "failed", message, extra)
 
+    def gone(self, recorded: dict[str, str], message: str) -> None:
+        """The agent's container disappeared: keep the recorded fields, mark it failed."""
+        self.fields.update({k: recorded.get(k, "") for k in STATUS_FIELDS if k not in ("status", "stage", "message")})
+        self._record("result", "failed", "gone", message, {})
+
     def superseded(self, message: str) -> None:
         """Close this command's event trail without touching the newer deployment's status hash."""
         self.fields.update(status="failed", stage="superseded")

@@ -19,6 +19,7 @@ import redis
 from .config import WorkerSettings
 from .consumer import ConsumerConfig, StreamConsumer
 from .deploy import Deployer, DeployReport
+from .reconcile import reconcile_statuses
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,10 @@ def run_worker(settings: WorkerSettings, stop: threading.Event | None = None) ->
         return
     client = redis_client(settings)
     deployer = Deployer(settings, client, engine)
+    try:
+        reconcile_statuses(client, engine, deployer.callback)
+    except (redis.RedisError, docker.errors.DockerException) as exc:
+        log.warning("could not check recorded agents against the engine (%s); going on", exc)
     consumer = make_consumer(settings, client, deployer)
     log.info(
         "worker %s consuming %s (group %s), concurrency %d, network %s",
@@ -120,6 +125,10 @@ def deploy_once(
     engine = docker_client()
     client = redis_client(settings)
     deployer = Deployer(settings, client, engine)
+    try:
+        reconcile_statuses(client, engine, deployer.callback)
+    except (redis.RedisError, docker.errors.DockerException) as exc:
+        log.warning("could not check recorded agents against the engine (%s); going on", exc)
     try:
         return deployer.deploy(agent_name, agent_path, upload_id or uuid.uuid4().hex)
     finally:

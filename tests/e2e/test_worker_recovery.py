@@ -93,3 +93,23 @@ def test_sigterm_stops_the_worker_cleanly_and_its_heartbeat_is_fresh_while_it_ru
 
     assert worker.stop(timeout=20) == 0
     assert "worker stopped" in worker.log()
+
+
+def test_at_start_an_agent_recorded_running_without_a_container_is_marked_gone(client, engine):
+    """Redis outlives `invoke down`; containers do not. The record must not keep saying running."""
+    from orchestrator.reconcile import reconcile_statuses
+    from orchestrator.status import status_key
+
+    client.hset(status_key("vanished-agent"), mapping={
+        "agent_name": "vanished-agent", "status": "running", "stage": "done", "message": "was running",
+        "url": "http://localhost:9100/vanished-agent/", "image": "nasiko-agent/vanished-agent:abc",
+        "container_id": "0123", "last_updated": "", "upload_id": "u1"})
+    client.hset(status_key("still-building"), mapping={"agent_name": "still-building", "status": "building"})
+
+    assert reconcile_statuses(client, engine) == ["vanished-agent"]
+
+    record = client.hgetall(status_key("vanished-agent"))
+    assert (record["status"], record["stage"]) == ("failed", "gone")
+    assert "deploy it again" in record["message"]
+    assert record["image"] == "nasiko-agent/vanished-agent:abc", "what was deployed stays on record"
+    assert client.hgetall(status_key("still-building"))["status"] == "building", "in-progress work is left alone"
