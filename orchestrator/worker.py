@@ -78,10 +78,7 @@ def run_worker(settings: WorkerSettings, stop: threading.Event | None = None) ->
         return
     client = redis_client(settings)
     deployer = Deployer(settings, client, engine)
-    try:
-        reconcile_statuses(client, engine, deployer.callback)
-    except (redis.RedisError, docker.errors.DockerException) as exc:
-        log.warning("could not check recorded agents against the engine (%s); going on", exc)
+    _square_statuses_with_engine(client, engine, deployer)
     consumer = make_consumer(settings, client, deployer)
     log.info(
         "worker %s consuming %s (group %s), concurrency %d, network %s",
@@ -98,6 +95,14 @@ def run_worker(settings: WorkerSettings, stop: threading.Event | None = None) ->
         engine.close()
         client.close()
     log.info("worker stopped")
+
+
+def _square_statuses_with_engine(client, engine, deployer: Deployer) -> None:
+    # Best effort: a worker that cannot check old records must still deploy.
+    try:
+        reconcile_statuses(client, engine, deployer.callback)
+    except (redis.RedisError, docker.errors.DockerException) as exc:
+        log.warning("could not check recorded agents against the engine (%s); going on", exc)
 
 
 def _wait_for_engine(stop: threading.Event) -> docker.DockerClient | None:
@@ -125,10 +130,7 @@ def deploy_once(
     engine = docker_client()
     client = redis_client(settings)
     deployer = Deployer(settings, client, engine)
-    try:
-        reconcile_statuses(client, engine, deployer.callback)
-    except (redis.RedisError, docker.errors.DockerException) as exc:
-        log.warning("could not check recorded agents against the engine (%s); going on", exc)
+    _square_statuses_with_engine(client, engine, deployer)
     try:
         return deployer.deploy(agent_name, agent_path, upload_id or uuid.uuid4().hex)
     finally:
