@@ -84,6 +84,9 @@ class StreamConsumer:
         self.heartbeat = heartbeat or (lambda: None)
         # entry id -> key, for every entry running or waiting behind its key
         self._inflight: dict[str, str] = {}
+        # entries in hand but not dispatched yet (no free slot): claimed, so
+        # kept alive and never claimed a second time
+        self._backlog: deque[Entry] = deque()
         # key -> entries waiting, in stream order; a key is present while its runner thread lives
         self._queues: dict[str, deque[Entry]] = {}
         self._runners: dict[str, threading.Thread] = {}
@@ -140,13 +143,18 @@ class StreamConsumer:
             for entry_id in deleted + [entry_id for entry_id, fields in claimed if not fields]:
                 self._ack(entry_id)
             if cursor in ("0-0", b"0-0"):
-                return [entry for entry in entries if entry[0] not in self._inflight]
+                in_hand = self._in_hand()
+                return [entry for entry in entries if entry[0] not in in_hand]
+
+    def _in_hand(self) -> set[str]:
+        with self._inflight_lock:
+            return set(self._inflight) | {entry_id for entry_id, _ in self._backlog}
 
     # --- main loop ---------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set, then give in-flight jobs a short grace."""
         self._retry_until_ready(stop, self.ensure_group)
-        backlog: deque[Entry] = deque()
+        backlog = self._backlog
         self._retry_until_ready(stop, lambda: backlog.extend(self.recover()))
         last_claim = last_keepalive = time.monotonic()
         while not stop.is_set():
@@ -220,7 +228,7 @@ class StreamConsumer:
                   self.config.stream, exc, self.config.stream)
 
     def _keep_alive(self) -> None:
-        ids = list(self._inflight)
+        ids = sorted(self._in_hand())
         if ids:
             self.redis.xclaim(
                 self.config.stream,
@@ -272,6 +280,9 @@ class StreamConsumer:
         """Handle one entry; ack on success, dead-letter when out of tries."""
         try:
             deliveries = self._deliveries(entry_id)
+            if deliveries == 0:
+                log.info("entry %s is no longer ours (acknowledged or claimed by another worker): skipped", entry_id)
+                return
             if deliveries > self.config.max_deliveries:
                 # Only reachable when workers died while handling it, N times over.
                 self.dead_letter(
@@ -329,8 +340,11 @@ class StreamConsumer:
                 log.exception("could not record the dead-lettered outcome of %s", entry_id)
 
     def _deliveries(self, entry_id: str) -> int:
-        pending = self.redis.xpending_range(self.config.stream, self.config.group, min=entry_id, max=entry_id, count=1)
-        return int(pending[0]["times_delivered"]) if pending else 1
+        """How often the entry was delivered; 0 when it is not pending on this consumer."""
+        pending = self.redis.xpending_range(
+            self.config.stream, self.config.group, min=entry_id, max=entry_id, count=1, consumername=self.config.consumer
+        )
+        return int(pending[0]["times_delivered"]) if pending else 0
 
     def _ack(self, entry_id: str) -> None:
         self.redis.xack(self.config.stream, self.config.group, entry_id)

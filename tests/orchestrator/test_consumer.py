@@ -280,3 +280,30 @@ def test_a_command_key_that_is_not_a_stream_keeps_the_worker_up_until_it_is_fixe
         consumer.ensure_group()
         client.xadd(STREAM, {"agent_name": "echo"})
         wait_for(lambda: handled == ["echo"], timeout=15, what="the next message after the fix")
+
+
+def test_reclaimed_entries_waiting_for_a_free_slot_are_kept_alive_and_run_once(client):
+    """Entries taken over from a dead worker but still waiting for a slot are this worker's: nobody reclaims them."""
+    client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    for agent in ("first", "second"):
+        client.xadd(STREAM, {"agent_name": agent})
+    client.xreadgroup(GROUP, "worker-dead", {STREAM: ">"})  # delivered to a worker that then died
+    time.sleep(0.4)  # idle past the claim limit
+    release = threading.Event()
+    calls = []
+
+    def handler(entry_id, fields):
+        calls.append(fields["agent_name"])
+        release.wait(10)
+
+    with Running(client, handler, consumer="worker-a", claim_idle_seconds=0.3, concurrency=1):
+        wait_for(lambda: calls == ["first"], what="the first reclaimed job")
+        other = StreamConsumer(
+            client, lambda entry_id, fields: None, ConsumerConfig(consumer="worker-b", claim_idle_seconds=0.3)
+        )
+        for _ in range(8):  # 1.6 s, several times the idle limit, while "second" waits for the slot
+            assert other.reclaim_idle() == []
+            time.sleep(0.2)
+        release.set()
+        wait_for(lambda: pending_count(client) == 0, what="both acks")
+    assert calls == ["first", "second"]
