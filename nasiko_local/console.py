@@ -18,8 +18,9 @@ STATE_STYLES = {"healthy": "green", "running": "green", "starting": "yellow", "c
                 "unhealthy": "red", "exited": "red", "dead": "red", "restarting": "red", "missing": "dim",
                 "disabled": "dim"}
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# Into a pipe or a CI log a line stays one line (no wrapping at 80 columns).
+console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+errors = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
 
 
 class ConsoleReporter:
