@@ -128,12 +128,12 @@ def check_folder(name: str, folder: Path, *, allowed_unsafe: frozenset[str] = fr
     try:
         compose = validate_agent_folder(folder, name)
         run_options(compose, name, folder, allowed_unsafe)
+        files = context_files(folder)
     except UnsafeComposeKey as exc:
         raise NasikoError(f"refused by the worker's policy: {exc}",
                           hint="remove that key from the agent's docker-compose.yml") from exc
     except InvalidAgent as exc:
         raise NasikoError(f"invalid agent folder: {exc}", hint=_fix_hint(folder)) from exc
-    files = context_files(folder)
     size = sum((folder / f).stat().st_size for f in files if (folder / f).is_file())
     if len(files) > max_entries or size > max_bytes:
         raise NasikoError(

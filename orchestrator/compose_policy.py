@@ -20,6 +20,7 @@ started: this local worker runs one container per agent. They are reported in
 the notes so the user knows why the agent may miss them.
 """
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -27,6 +28,8 @@ from dotenv import dotenv_values
 
 from .validate import InvalidAgent
 
+# Docker's rule for volume names.
+VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 UNSAFE_KEYS = ("privileged", "pid", "ipc", "cap_add", "devices", "security_opt", "bind_mounts")
 QUIETLY_REPLACED = {
     "build",
@@ -139,18 +142,32 @@ def _environment(service: dict, folder: Path, agent_name: str) -> dict[str, str]
     """env_file entries first, then `environment` on top (Compose's precedence)."""
     env: dict[str, str] = {}
     env_files = service.get("env_file") or []
-    for entry in [env_files] if isinstance(env_files, str | dict) else env_files:
+    entries = [env_files] if isinstance(env_files, str | dict) else env_files
+    if not isinstance(entries, list):
+        raise InvalidAgent(f"service {agent_name!r}: env_file must be a path or a list of paths, not {env_files!r}")
+    for entry in entries:
         relative = entry.get("path") if isinstance(entry, dict) else entry
         required = entry.get("required", True) if isinstance(entry, dict) else True
-        path = _inside(folder, str(relative), f"env_file {relative!r} of service {agent_name!r}")
+        if not isinstance(relative, str) or not relative:
+            raise InvalidAgent(f"service {agent_name!r}: env_file entry {entry!r} is not a path: "
+                               "write a path relative to the agent folder, e.g. `env_file: .env.agent`")
+        path = _inside(folder, relative, f"env_file {relative!r} of service {agent_name!r}")
         if not path.is_file():
             if required:
                 raise InvalidAgent(f"env_file {relative!r} does not exist in {folder}: add it or remove the entry")
             continue
-        env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+        try:
+            values = dotenv_values(path, encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InvalidAgent(f"env_file {relative!r} of service {agent_name!r} is not UTF-8 text: "
+                               "save it as plain KEY=value lines") from None
+        env.update({k: v for k, v in values.items() if v is not None})
     declared = service.get("environment") or {}
     if isinstance(declared, list):
         declared = dict(item.split("=", 1) if "=" in item else (item, None) for item in map(str, declared))
+    if not isinstance(declared, dict):
+        raise InvalidAgent(f"service {agent_name!r}: environment must be a mapping (KEY: value) or a list of "
+                           f"KEY=value strings, not {declared!r}")
     for key, value in declared.items():
         # A bare `KEY` means "take it from the host" in Compose; the worker has no
         # user shell to take it from, so it is left out rather than guessed.
@@ -183,6 +200,11 @@ def _volumes(entries: list, options: RunOptions, agent_name: str, refuse_unless_
             # that both call a volume `data` do not share it, and no agent can
             # name its way into another project's volume (the runner also
             # refuses an existing volume that is not this agent's).
+            if not VOLUME_NAME.match(str(source)):
+                hint = (" (the worker does not expand ${...} variables: write the value out)"
+                        if "$" in str(source) else "")
+                raise InvalidAgent(f"volume {entry!r} of service {agent_name!r}: {source!r} is not a volume name; "
+                                   f"use letters, digits, '_', '.' or '-'{hint}")
             name = f"nasiko-agent.{agent_name}.{source}"
             options.named_volumes.append(name)
             options.volumes[name] = {"bind": str(target), "mode": mode}
@@ -197,12 +219,18 @@ def _healthcheck(spec: dict) -> dict | None:
     test = spec.get("test")
     if not test:
         return None
+    if not (isinstance(test, str) or (isinstance(test, list) and all(isinstance(part, str) for part in test))):
+        raise InvalidAgent(f"healthcheck test {test!r} is not valid: use a shell command string, or a list "
+                           "such as [\"CMD\", \"python\", \"-c\", \"...\"]")
     result: dict = {"test": ["CMD-SHELL", test] if isinstance(test, str) else list(test)}
     for key in ("interval", "timeout", "start_period"):
         if key in spec:
             result[key] = int(_seconds(str(spec[key])) * 1_000_000_000)
     if "retries" in spec:
-        result["retries"] = int(spec["retries"])
+        retries = spec["retries"]
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidAgent(f"healthcheck retries {retries!r} is not valid: use a whole number, e.g. 3")
+        result["retries"] = retries
     return result
 
 
@@ -218,11 +246,15 @@ def _seconds(duration: str) -> float:
             index += 1
             continue
         unit = "ms" if duration.startswith("ms", index) else "us" if duration.startswith("us", index) else char
-        if unit not in units or not number:
+        if unit not in units or not number or number.count(".") > 1:
             raise InvalidAgent(f"healthcheck duration {duration!r} is not valid: use e.g. '5s' or '1m30s'")
         total += float(number) * units[unit]
         number, index = "", index + len(unit)
-    return total + (float(number) if number else 0.0)
+    if number:  # a bare number of seconds, as Compose also accepts
+        if number.count(".") > 1:
+            raise InvalidAgent(f"healthcheck duration {duration!r} is not valid: use e.g. '5s' or '1m30s'")
+        total += float(number)
+    return total
 
 
 def _inside(folder: Path, relative: str, what: str) -> Path:

@@ -21,6 +21,8 @@ from typing import IO
 
 from docker.utils.build import create_archive, exclude_paths
 
+from .validate import InvalidAgent
+
 HASH_SCHEME = b"nasiko-context-v1\0"
 
 
@@ -29,7 +31,13 @@ def read_dockerignore(root: Path) -> list[str]:
     path = root / ".dockerignore"
     if not path.is_file():
         return []
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    try:
+        # utf-8-sig: a byte-order mark (editors on Windows add one) is dropped,
+        # as the Docker CLI drops it, so the first pattern still applies.
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidAgent(f"{path} is not UTF-8 text: save it as plain text, one pattern a line") from None
+    lines = (line.strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
 

@@ -9,10 +9,10 @@ Name policy (one mapping, applied the same way by every caller):
     my agent      ->  my-agent
     _private      ->  private           leading/trailing `-` are stripped
     agent-        ->  agent
-    a             ->  a                 one character is a valid DNS label
+    a             ->  refused           Docker container names need at least 2 characters
 
-A name is refused when nothing valid is left (e.g. `___`), when it is longer
-than 63 characters, when other characters remain (e.g. `café`), or when it
+A name is refused when nothing valid is left (e.g. `___`), when it is shorter
+than 2 (a container name needs two) or longer than 63 characters, when other characters remain (e.g. `café`), or when it
 names a service of the stack (`redis`, `kong`, ...). The worker itself accepts
 only names that are already valid (`check_agent_name`); clients map folder
 names with `agent_name_for_folder` and show the user the result.
@@ -30,7 +30,9 @@ import yaml
 # parsing is on the cached-redeploy path), else the pure-Python one.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_LABEL_LENGTH = 63
-DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# A DNS label of at least 2 characters: the engine refuses one-character container names.
+MIN_NAME_LENGTH = 2
+DNS_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$")
 SEPARATOR_RUNS = re.compile(r"[._\s-]+")
 
 RESERVED_NAMES = frozenset(
@@ -106,6 +108,11 @@ def check_agent_name(name: str, *, original: str | None = None) -> str:
             f"agent name {shown} is {len(name)} characters long; a DNS label has at most "
             f"{MAX_LABEL_LENGTH}: shorten the folder name"
         )
+    if len(name) < MIN_NAME_LENGTH:
+        raise InvalidAgent(
+            f"agent name {shown} is {len(name)} character(s) long; the Docker engine needs at least "
+            f"{MIN_NAME_LENGTH} for a container name: use a longer name"
+        )
     if not DNS_LABEL.match(name):
         suggested = SEPARATOR_RUNS.sub("-", name.lower()).strip("-")
         hint = f" (e.g. {suggested!r})" if DNS_LABEL.match(suggested) else ""
@@ -159,6 +166,8 @@ def _check_card(path: Path) -> None:
         card = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidAgent(f"{path} is not valid JSON ({exc}): fix the syntax") from exc
+    except RecursionError:
+        raise InvalidAgent(f"{path} is nested too deeply to be an AgentCard: write the card out plainly") from None
     if not isinstance(card, dict):
         raise InvalidAgent(f"{path} must hold a JSON object (an A2A AgentCard)")
     missing = [field for field in REQUIRED_CARD_FIELDS if field not in card]

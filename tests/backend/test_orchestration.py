@@ -129,7 +129,7 @@ def test_deploy_refuses_a_folder_the_worker_cannot_see(client, rdb, tmp_path):
     assert rdb.xlen("orchestration:commands") == 0
 
 
-@pytest.mark.parametrize("name", ["WeatherAgent", "weather.agent", "agent___x!", "a" * 64, "kong", "mongodb"])
+@pytest.mark.parametrize("name", ["WeatherAgent", "weather.agent", "agent___x!", "a", "a" * 64, "kong", "mongodb"])
 def test_deploy_refuses_invalid_or_reserved_names_with_422(client, rdb, name):
     response = client.post("/api/v1/orchestration/deploy", json={"agent_name": name})
 

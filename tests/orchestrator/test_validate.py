@@ -26,7 +26,6 @@ CARD = {
         ("WeatherAgent", "weatheragent"),
         ("weather.agent", "weather-agent"),
         ("_private", "private"),
-        ("a", "a"),
         ("my agent", "my-agent"),
         ("agent-", "agent"),
         ("agent___x", "agent-x"),
@@ -42,6 +41,8 @@ def test_folder_names_map_to_one_valid_dns_label(folder, expected):
     ("folder", "complaint"),
     [
         ("___", "no letters or digits"),
+        ("a", "needs at least 2"),
+        ("_a_", "needs at least 2"),
         ("x" * 64, "at most 63"),
         ("café", "not a valid DNS label"),
         ("redis", "name of a stack service"),

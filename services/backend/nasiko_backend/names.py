@@ -9,8 +9,9 @@ already uses.
 import re
 
 # RFC 1123 label: lowercase letters, digits and "-", starting and ending with a
-# letter or digit, at most 63 characters.
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# letter or digit, 2 to 63 characters (the engine refuses one-character
+# container names).
+_DNS_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$")
 
 RESERVED_NAMES = frozenset(
     {
@@ -56,7 +57,7 @@ def check_agent_name(name: str) -> str:
         suggestion = suggest_name(name)
         hint = f" (for example {suggestion!r})" if suggestion and suggestion not in RESERVED_NAMES else ""
         raise InvalidAgentName(
-            f"agent name {name!r} is not a valid DNS label: use 1-63 lowercase letters, digits"
+            f"agent name {name!r} is not a valid DNS label: use 2-63 lowercase letters, digits"
             f" and '-', starting and ending with a letter or digit{hint}"
         )
     return name
