@@ -101,3 +101,26 @@ def test_healthcheck_durations_become_nanoseconds(tmp_path):
         "timeout": 500_000_000,
         "retries": 3,
     }
+
+
+@pytest.mark.parametrize(
+    ("service", "complaint"),
+    [
+        ({"healthcheck": {"test": "true", "interval": "1.5.0s"}}, "duration '1.5.0s' is not valid"),
+        ({"healthcheck": {"test": "true", "retries": "many"}}, "retries 'many' is not valid"),
+        ({"healthcheck": {"test": 123}}, "healthcheck test 123 is not valid"),
+        ({"environment": "A=1"}, "environment must be a mapping"),
+        ({"env_file": 5}, "env_file must be a path"),
+        ({"env_file": [{"required": True}]}, "is not a path"),
+        ({"volumes": ["${HOME}:/h"]}, "does not expand"),
+    ],
+)
+def test_malformed_service_settings_are_refused_with_what_to_write(tmp_path, service, complaint):
+    with pytest.raises(InvalidAgent, match=complaint):
+        options_for(tmp_path, service)
+
+
+def test_an_env_file_that_is_not_text_is_refused(tmp_path):
+    (tmp_path / "agent.env").write_bytes(b"A=\xff\xfe\x00\x81\n")
+    with pytest.raises(InvalidAgent, match="not UTF-8 text"):
+        options_for(tmp_path, {"env_file": "agent.env"})

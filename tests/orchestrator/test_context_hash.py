@@ -5,6 +5,7 @@ import tarfile
 import pytest
 
 from orchestrator.context_hash import build_context_archive, context_files, context_hash
+from orchestrator.validate import InvalidAgent
 
 ISSUE_CONTEXT = ["Dockerfile", "src/app.py", "src/403.html", "src/.env", "node_modules/x/a.js", ".git/HEAD"]
 
@@ -103,3 +104,17 @@ def test_moving_bytes_between_files_changes_the_hash(tmp_path):
         (root / "x").write_text(x)
         (root / "y").write_text(y)
     assert context_hash(first) != context_hash(second)
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_pattern(tmp_path):
+    """Editors on Windows start files with a BOM; Docker drops it, so `src/.env` stays out."""
+    make_context(tmp_path, "")
+    (tmp_path / ".dockerignore").write_bytes("\ufeffsrc/.env\n".encode())
+    assert "src/.env" not in sent_files(tmp_path)
+
+
+def test_a_dockerignore_that_is_not_text_is_refused(tmp_path):
+    make_context(tmp_path, "")
+    (tmp_path / ".dockerignore").write_bytes(b"\xff\xfe*\x00\n")
+    with pytest.raises(InvalidAgent, match="not UTF-8 text"):
+        context_files(tmp_path)

@@ -97,6 +97,7 @@ def test_folder_without_compose_file_is_valid(tmp_path):
             "lacks required AgentCard fields: description, url, version, capabilities, skills",
         ),
         ({"card": {**CARD, "skills": "echo"}}, "'skills' must be a list"),
+        ({"card": "[" * 100_000}, "nested too deeply"),
         ({"compose": "services: [\n"}, "not valid YAML"),
         ({"compose": "version: '3'\n"}, "no 'services' mapping"),
         ({"compose": "services:\n  other: {}\n"}, "no service 'echo' \\(found: other\\)"),
