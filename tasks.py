@@ -40,15 +40,21 @@ def friendly_errors(func):
     return wrapper
 
 
-def _number(value, option: str) -> int:
-    """A non-negative whole number from the command line, or a clear error."""
+def _number(value, option: str, minimum: int = 0) -> int:
+    """A whole number of at least `minimum` from the command line, or a clear error."""
     try:
         number = int(value)
     except (TypeError, ValueError):
-        number = -1
-    if number < 0:
-        raise NasikoError(f"{option} takes a whole number (0 or more), not {value!r}", hint=f"e.g. {option} 20")
+        number = minimum - 1
+    if number < minimum:
+        raise NasikoError(f"{option} takes a whole number ({minimum} or more), not {value!r}",
+                          hint=f"e.g. {option} 20")
     return number
+
+
+def _seconds(value, option: str, default: int) -> int:
+    """A timeout in seconds: the default when not given, else at least 1."""
+    return default if value is None else _number(value, option, minimum=1)
 
 
 def _services(values) -> list[str]:
@@ -68,7 +74,7 @@ def up(c: Context, config=None, build=False, no_build=False, attach=False, dev=F
         raise NasikoError("--build and --no-build contradict each other", hint="pass one of them")
     project = stack.load_stack(config, dev=dev)
     choice = True if build else False if no_build else None
-    wait = _number(timeout or 300, "--timeout")
+    wait = _seconds(timeout, "--timeout", 300)
     result = stack.up(project, _reporter(json), build=choice, attach=attach, timeout=wait)
     console.print_status(result, as_json=json, title="nasiko stack is up")
 
@@ -152,7 +158,7 @@ def deploy_agent(c: Context, name, path=None, config=None, timeout=None, json=Fa
     """Deploy an agent folder into the running stack and follow it until it is ready."""
     project = stack.load_stack(config)
     try:
-        result = agents.deploy_to_stack(project, name, path, timeout=_number(timeout or 1800, "--timeout"),
+        result = agents.deploy_to_stack(project, name, path, timeout=_seconds(timeout, "--timeout", 1800),
                                         on_event=None if json else console.DeployProgress(name),
                                         warn=None if json else console.ConsoleReporter().warn)
     except deploy.DeployFailed as failure:

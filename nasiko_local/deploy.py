@@ -242,7 +242,9 @@ def deploy_agent(
     """
     started = time.monotonic()
     backend_url = backend_url.rstrip("/")
-    folder = Path(path) if path else Path(agents_dir) / name
+    if path is not None and not str(path).strip():
+        raise NasikoError("--path is empty", hint=f"name the agent folder, or leave --path out for agents/{name}")
+    folder = Path(path) if path is not None else Path(agents_dir) / name
 
     def emit(stage: str, message: str) -> None:
         if on_event:

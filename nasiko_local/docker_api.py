@@ -49,6 +49,6 @@ def docker_client(timeout: int = 60) -> docker.DockerClient:
     try:
         client = docker.DockerClient(base_url=host, version="auto", timeout=timeout)
         client.ping()
-    except (DockerException, OSError) as exc:
+    except (DockerException, OSError, ValueError) as exc:  # ValueError: e.g. a port out of range in DOCKER_HOST
         raise _explain(host, exc) from exc
     return client

@@ -38,9 +38,28 @@ def choose_env_file(root: Path, explicit: str | Path | None = None) -> EnvChoice
                 f"env file {explicit} {problem}",
                 hint="pass an existing file to --config, or copy .env.local.example to .nasiko.env",
             )
+        check_shape(path)
         return EnvChoice(path.resolve(), "--config")
     for name in CANDIDATES:
         candidate = root / name
         if candidate.is_file():
+            check_shape(candidate)
             return EnvChoice(candidate, f"first found of {', '.join(CANDIDATES)}")
     return EnvChoice(None, "no env file found: built-in defaults")
+
+
+def check_shape(path: Path) -> None:
+    """Refuse what Compose would reject with no file or line in its message:
+    bytes that are not text, and a line with a value but no name (`=x`).
+    Values are never read here (Compose interprets them)."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise NasikoError(f"env file {path} is not text: line {line} holds bytes that are not UTF-8",
+                          hint="give --config a text file of NAME=value lines (see .env.local.example)") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().startswith("="):
+            raise NasikoError(f"env file {path}, line {number}: a value with no name ({line.strip()[:40]!r})",
+                              hint="write NAME=value, or delete the line")

@@ -20,7 +20,26 @@ def image_present(client: docker.DockerClient, image: str) -> bool:
         client.images.get(image)
     except docker.errors.ImageNotFound:
         return False
+    except docker.errors.APIError as exc:
+        if "invalid reference format" in str(exc):
+            raise NasikoError(
+                f"{image!r} is not a valid image name",
+                hint="image names come from NASIKO_REGISTRY_URL and NASIKO_VERSION (and *_IMAGE): use lowercase "
+                "for the registry and path, and only letters, digits, '_', '.' and '-' in the version",
+            ) from None
+        raise
     return True
+
+
+def _own_services(stack: "Stack", services: list[str] | None) -> list[str]:
+    """The named services (default: all) that this repository builds; others are refused."""
+    config = stack.compose.config
+    names = stack.resolve(services) if services else [s for s in config.services if config.built_here(s)]
+    not_ours = [s for s in names if not config.built_here(s)]
+    if not_ours:
+        raise NasikoError(f"{', '.join(not_ours)} is not built from this repository",
+                          hint="name one of: " + ", ".join(s for s in config.services if config.built_here(s)))
+    return names
 
 
 def ensure_images(stack: "Stack", reporter: Reporter, build: bool | None = None,
@@ -63,11 +82,7 @@ def ensure_images(stack: "Stack", reporter: Reporter, build: bool | None = None,
 def build_images(stack: "Stack", reporter: Reporter, services: list[str] | None = None) -> list[str]:
     """Build platform images under their registry names; returns the image names."""
     config = stack.compose.config
-    names = stack.resolve(services) if services else [s for s in config.services if config.built_here(s)]
-    not_ours = [s for s in names if not config.built_here(s)]
-    if not_ours:
-        raise NasikoError(f"{', '.join(not_ours)} is not built from this repository",
-                          hint="build one of: " + ", ".join(s for s in config.services if config.built_here(s)))
+    names = _own_services(stack, services)
     reporter.step(f"building {', '.join(names)}")
     stack.compose.run("build", *names, profiles=("*",), capture=not reporter.live, what="building images")
     return [config.image(s) for s in names]
@@ -76,8 +91,8 @@ def build_images(stack: "Stack", reporter: Reporter, services: list[str] | None 
 def push_images(stack: "Stack", reporter: Reporter, services: list[str] | None = None) -> list[str]:
     """Publish platform images to NASIKO_REGISTRY_URL, so others can start with --no-build."""
     config = stack.compose.config
-    names = stack.resolve(services) if services else [s for s in config.services if config.built_here(s)]
-    images = [config.image(s) for s in names if config.built_here(s)]
+    names = _own_services(stack, services)
+    images = [config.image(s) for s in names]
     missing = [i for i in images if not image_present(stack.client, i)]
     if missing:
         raise NasikoError(f"not built yet: {', '.join(missing)}", hint="run `invoke build` first")

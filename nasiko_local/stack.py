@@ -59,7 +59,7 @@ class Stack:
         known = list(self.compose.config.services)
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise NasikoError(f"unknown service {', '.join(unknown)}",
+            raise NasikoError(f"unknown service {', '.join(n or repr(n) for n in unknown)}",
                               hint=f"valid services: {', '.join(known)}")
         return list(names)
 
@@ -204,12 +204,15 @@ def restart(stack: Stack, reporter: Reporter | None = None, service: str | None 
             timeout: float = 300) -> StackStatus:
     """Recreate one service alone (dependencies untouched), or every service."""
     reporter = reporter or SilentReporter()
-    targets = stack.resolve([service]) if service else stack.services
-    if service and service not in stack.services:
+    targets = stack.resolve([service]) if service is not None else stack.services
+    if not project_containers(stack.client, stack.compose.project):
+        # Recreating would start a stack nobody asked for, with whatever env file is found.
+        raise NasikoError("the stack is not running: there is nothing to restart", hint="start it with `invoke up`")
+    if service is not None and service not in stack.services:
         raise NasikoError(f"{service} is switched off in this configuration",
                           hint="switch its part on (NASIKO_GATEWAY / NASIKO_OBSERVABILITY) or drop --dev")
-    extra = ["--no-deps", *targets] if service else []
-    reporter.step(f"recreating {', '.join(targets) if service else 'every service'}")
+    extra = ["--no-deps", *targets] if service is not None else []
+    reporter.step(f"recreating {', '.join(targets) if service is not None else 'every service'}")
     stack.compose.run("up", "--detach", "--force-recreate", "--no-build", "--pull", "never", *extra,
                       profiles=stack.profiles, what="restarting")
     wait_healthy(stack.client, stack.compose.project, targets, timeout=timeout, on_change=reporter.service)

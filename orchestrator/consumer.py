@@ -342,7 +342,8 @@ class StreamConsumer:
     def _deliveries(self, entry_id: str) -> int:
         """How often the entry was delivered; 0 when it is not pending on this consumer."""
         pending = self.redis.xpending_range(
-            self.config.stream, self.config.group, min=entry_id, max=entry_id, count=1, consumername=self.config.consumer
+            self.config.stream, self.config.group, min=entry_id, max=entry_id, count=1,
+            consumername=self.config.consumer,
         )
         return int(pending[0]["times_delivered"]) if pending else 0
 

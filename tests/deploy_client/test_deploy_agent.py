@@ -132,6 +132,11 @@ def test_missing_folder_and_invalid_name_are_refused(tmp_path):
         deploy_agent("Weather_Agent", tmp_path)
 
 
+def test_an_empty_path_is_refused_rather_than_read_as_the_default_folder(tmp_path):
+    with pytest.raises(NasikoError, match="--path is empty"):
+        deploy_agent("echo", "", agents_dir=tmp_path)
+
+
 def test_upload_over_the_size_limit_is_refused_with_a_dockerignore_hint(
     backend, agent_folder, backend_settings
 ):

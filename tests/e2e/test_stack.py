@@ -307,6 +307,26 @@ def test_shell_on_a_stopped_stack_says_to_start_it(live, stack_env):
     assert "the stack is not running" in result.stderr and "invoke up" in result.stderr
 
 
+@pytest.mark.parametrize("service", [None, ""])
+def test_restart_on_a_stopped_stack_says_to_start_it_and_starts_nothing(live, stack_env, service):
+    stack, _, _ = live
+    args = ["restart"] if service is None else ["restart", "--service", service]
+    result = invoke(*args, config=stack_env)
+    assert result.returncode == 1
+    assert ("the stack is not running" in result.stderr and "invoke up" in result.stderr) or (
+        service == "" and "unknown service ''" in result.stderr), result.stderr
+    assert project_containers(stack.client, stack.compose.project) == {}
+    assert [n.name for n in stack.client.networks.list(names=["nasiko-network"])] == []
+
+
+def test_an_image_name_that_is_not_valid_is_named_with_the_settings_that_make_it(live, tmp_path):
+    from nasiko_local.images import image_present
+
+    with pytest.raises(NasikoError, match="is not a valid image name") as error:
+        image_present(live[0].client, "MyTeam/nasiko-backend:UPPER CASE")
+    assert "NASIKO_REGISTRY_URL" in error.value.hint
+
+
 def test_down_volumes_without_yes_and_without_a_terminal_refuses(live, stack_env):
     result = invoke("down", "--volumes", config=stack_env)
     assert result.returncode == 1

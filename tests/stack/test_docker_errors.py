@@ -37,6 +37,12 @@ def test_an_unreachable_tcp_engine_names_the_address(monkeypatch):
         docker_client(timeout=2)
 
 
+def test_a_docker_host_with_a_port_out_of_range_is_one_clear_line(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://localhost:99999")
+    with pytest.raises(NasikoError, match=r"cannot reach the Docker engine at tcp://localhost:99999"):
+        docker_client(timeout=2)
+
+
 def _fake_bin(folder: Path, name: str, script: str) -> None:
     path = folder / name
     path.write_text(f"#!/bin/sh\n{script}\n")

@@ -102,3 +102,17 @@ def test_config_read_back_comes_from_compose_json(tmp_path: Path):
                           str(tmp_path / "v.env"), "config", "--format", "json"], capture_output=True, text=True)
     compose = Compose(tmp_path, choose_env_file(tmp_path, tmp_path / "v.env"))
     assert compose.config.image("s") == json.loads(raw.stdout)["services"]["s"]["image"] == "busybox:1"
+
+
+@pytest.mark.parametrize("content, complaint", [
+    (b"A=1\n=orphan\n", "line 2: a value with no name"),
+    (b"A=1\nB=\xff\xfe\x00\n", "is not text: line 2"),
+])
+def test_env_file_compose_would_reject_without_a_line_is_refused_naming_the_line(tmp_path: Path, content, complaint):
+    env = tmp_path / "broken.env"
+    env.write_bytes(content)
+    with pytest.raises(NasikoError, match=complaint):
+        choose_env_file(tmp_path, env)
+    (tmp_path / ".nasiko.env").write_bytes(content)
+    with pytest.raises(NasikoError, match=complaint):
+        choose_env_file(tmp_path)
