@@ -88,8 +88,9 @@ def down(c: Context, config=None, volumes=False, yes=False, json=False):
         if not sys.stdin.isatty():
             raise NasikoError("--volumes deletes MongoDB, Redis and upload data; refusing without confirmation",
                               hint="add --yes to confirm")
-        if input("Delete all stack data volumes (MongoDB, Redis, uploads)? [y/N] ").strip().lower() not in ("y", "yes"):
-            raise Exit("nothing deleted; the stack is still running", code=1)
+        question = "Delete every stack data volume (MongoDB, Redis, agent uploads, gateway config, tracing)? [y/N] "
+        if input(question).strip().lower() not in ("y", "yes"):
+            raise Exit("nothing deleted or stopped", code=1)
     result = stack.down(stack.load_stack(config), _reporter(json), volumes=volumes)
     if json:
         print(jsonlib.dumps(result.__dict__))

@@ -69,7 +69,9 @@ def status_table(status: StackStatus, title: str = "nasiko stack") -> Table:
     for index, row in enumerate(rows):
         if row.kind == "agent" and (index == 0 or rows[index - 1].kind != "agent"):
             table.add_section()
-        cells = [row.name, _state(row), str(row.host_port or "-"), row.url or "-"]
+        # A switched-off part listens nowhere; --json still says which port it would take.
+        port = "-" if row.state == "disabled" else str(row.host_port or "-")
+        cells = [row.name, _state(row), port, row.url or "-"]
         if wide:
             cells.append(row.image or "-")
         table.add_row(*cells, _uptime(row.uptime_seconds))

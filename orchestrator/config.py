@@ -35,6 +35,8 @@ class WorkerSettings(BaseSettings):
     BACKEND_URL: str = "http://nasiko-backend:8000"
     # Where users reach agents through Kong; recorded as the status `url`.
     GATEWAY_PUBLIC_URL: str = "http://localhost:9100"
+    # on | off, as for the stack: with the gateway off, messages give the in-network address.
+    NASIKO_GATEWAY: str = "on"
     DOCKER_NETWORK: str = "nasiko-network"
     # Agent sources must live under this folder (the volume shared with the backend).
     UPLOADS_DIR: Path = Path("/data/uploads")
@@ -82,6 +84,10 @@ class WorkerSettings(BaseSettings):
     NO_PROXY: str = ""
 
     LOG_LEVEL: str = "info"
+
+    @property
+    def gateway_on(self) -> bool:
+        return self.NASIKO_GATEWAY.strip().lower() not in {"off", "false", "no", "0"}
 
     @property
     def image_repository_prefix(self) -> str:

@@ -33,7 +33,7 @@ from .config import WorkerSettings
 from .consumer import PoisonMessage
 from .context_hash import context_files, context_hash
 from .readiness import wait_until_ready
-from .runner import AgentRunner, ContainerFailed
+from .runner import AGENT_PORT, AgentRunner, ContainerFailed
 from .status import BackendCallback, DeploymentStatus
 from .validate import InvalidAgent, check_agent_name, validate_agent_folder
 
@@ -189,7 +189,9 @@ class Deployer:
             clock.lap("ready")
 
             url = f"{self.settings.GATEWAY_PUBLIC_URL.rstrip('/')}/{agent_name}/"
-            report.status, report.message = "running", f"{agent_name} is running at {url}"
+            where = url if self.settings.gateway_on else (
+                f"http://{agent_name}:{AGENT_PORT}/ on {self.settings.DOCKER_NETWORK} (gateway off: no {url} route)")
+            report.status, report.message = "running", f"{agent_name} is running at {where}"
             status.result("running", report.message, url=url)
             status_mod.count(self.redis, "deployments_running")
         except BuildFailed as exc:

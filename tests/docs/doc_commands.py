@@ -184,8 +184,17 @@ def default_ports() -> set[int]:
     return {int(value) for _, name, value in env_assignments(ENV_EXAMPLE) if name.startswith("NASIKO_PORT_")}
 
 
+# curl options whose next argument is their value, not a URL.
+CURL_VALUE_OPTIONS = {"-H", "--header", "-d", "--data", "--data-raw", "--json", "-X", "--request", "-o", "--output"}
+
+
 def check_curl(command: Command) -> str | None:
-    urls = [a for a in command.argv[1:] if not a.startswith("-")]
+    urls, args = [], iter(command.argv[1:])
+    for arg in args:
+        if arg in CURL_VALUE_OPTIONS:
+            next(args, None)
+        elif not arg.startswith("-"):
+            urls.append(arg)
     for url in urls:
         match = re.match(r"^(?:http://)?(localhost|127\.0\.0\.1):(\d+)(/\S*)?$", url)
         if not match:

@@ -61,3 +61,19 @@ def test_web_serves_its_page_and_lives_without_the_backend(monkeypatch):
     assert health.status_code == 200
     assert health.json()["status"] == "degraded"
     assert health.json()["checks"]["backend"]["ok"] is False
+
+
+def test_access_log_keeps_requests_but_drops_health_checks():
+    import logging
+
+    from nasiko_service.logs import QuietHealthChecks
+
+    def access(path: str) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+                                 ("127.0.0.1:5000", "GET", path, "1.1", 200), None)
+
+    quiet = QuietHealthChecks()
+    assert quiet.filter(access("/api/v1/agents/upload"))
+    assert quiet.filter(access("/agents?name=x"))
+    assert not quiet.filter(access("/health"))
+    assert not quiet.filter(access("/api/v1/healthcheck?deep=1"))
