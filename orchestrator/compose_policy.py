@@ -237,6 +237,7 @@ def _healthcheck(spec: dict) -> dict | None:
 def _seconds(duration: str) -> float:
     """Compose duration ('1m30s', '5s', '500ms') in seconds."""
     units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6}
+    invalid = InvalidAgent(f"healthcheck duration {duration!r} is not valid: use e.g. '5s' or '1m30s'")
     total, number = 0.0, ""
     index = 0
     while index < len(duration):
@@ -247,14 +248,12 @@ def _seconds(duration: str) -> float:
             continue
         unit = "ms" if duration.startswith("ms", index) else "us" if duration.startswith("us", index) else char
         if unit not in units or not number or number.count(".") > 1:
-            raise InvalidAgent(f"healthcheck duration {duration!r} is not valid: use e.g. '5s' or '1m30s'")
+            raise invalid
         total += float(number) * units[unit]
         number, index = "", index + len(unit)
-    if number:  # a bare number of seconds, as Compose also accepts
-        if number.count(".") > 1:
-            raise InvalidAgent(f"healthcheck duration {duration!r} is not valid: use e.g. '5s' or '1m30s'")
-        total += float(number)
-    return total
+    if number.count(".") > 1:
+        raise invalid
+    return total + (float(number) if number else 0.0)  # a bare number counts as seconds
 
 
 def _inside(folder: Path, relative: str, what: str) -> Path:
