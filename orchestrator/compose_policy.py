@@ -247,13 +247,18 @@ def _seconds(duration: str) -> float:
             index += 1
             continue
         unit = "ms" if duration.startswith("ms", index) else "us" if duration.startswith("us", index) else char
-        if unit not in units or not number or number.count(".") > 1:
+        if unit not in units or not number:
             raise invalid
-        total += float(number) * units[unit]
+        total += _number(number, invalid) * units[unit]
         number, index = "", index + len(unit)
-    if number.count(".") > 1:
-        raise invalid
-    return total + (float(number) if number else 0.0)  # a bare number counts as seconds
+    return total + (_number(number, invalid) if number else 0.0)  # a bare number counts as seconds
+
+
+def _number(text: str, invalid: InvalidAgent) -> float:
+    try:
+        return float(text)
+    except ValueError:  # "1.5.0", "."
+        raise invalid from None
 
 
 def _inside(folder: Path, relative: str, what: str) -> Path:
