@@ -16,7 +16,8 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
-PYTHON = "3.11"
+# The interpreter nox runs with (README: Python 3.11+), so no particular version must be installed.
+PYTHON = None
 
 
 def _pytest(session: nox.Session, *default_args: str) -> None:

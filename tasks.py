@@ -76,7 +76,7 @@ def up(c: Context, config=None, build=False, no_build=False, attach=False, dev=F
     choice = True if build else False if no_build else None
     wait = _seconds(timeout, "--timeout", 300)
     result = stack.up(project, _reporter(json), build=choice, attach=attach, timeout=wait)
-    console.print_status(result, as_json=json, title="nasiko stack is up")
+    console.print_status(result, as_json=json, title="after the foreground run" if attach else "nasiko stack is up")
 
 
 @task(help={"config": CONFIG_HELP, "volumes": "also delete the data volumes (asks first)",

@@ -105,6 +105,9 @@ class ComposeConfig:
     def image(self, service: str) -> str:
         return self.services[service]["image"]
 
+    def build_arg(self, service: str, name: str) -> str | None:
+        return ((self.services[service].get("build") or {}).get("args") or {}).get(name)
+
     def published_ports(self, services: list[str] | None = None) -> list[PublishedPort]:
         ports = []
         for name, spec in self.services.items():

@@ -16,9 +16,14 @@ def docker_host() -> str:
     if os.environ.get("DOCKER_HOST"):
         return os.environ["DOCKER_HOST"]
     try:
-        context = docker.ContextAPI.get_current_context()
+        # DOCKER_CONTEXT overrides the config file's current context, as for the CLI.
+        name = os.environ.get("DOCKER_CONTEXT")
+        context = docker.ContextAPI.get_context(name) if name else docker.ContextAPI.get_current_context()
     except DockerException:
         context = None
+    if context is None and os.environ.get("DOCKER_CONTEXT"):
+        raise NasikoError(f"docker context {os.environ['DOCKER_CONTEXT']!r} (DOCKER_CONTEXT) does not exist",
+                          hint="`docker context ls` lists them; unset DOCKER_CONTEXT for the default")
     if context is not None and context.Host:
         return context.Host
     return "unix:///var/run/docker.sock"

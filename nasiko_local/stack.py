@@ -119,7 +119,13 @@ def up(stack: Stack, reporter: Reporter | None = None, *, build: bool | None = N
     command = ["up", "--no-build", "--pull", "never", "--remove-orphans"]
     if attach:
         reporter.step("starting in the foreground (Ctrl-C stops the stack)")
-        stack.compose.run(*command, profiles=stack.profiles, capture=False, check=False)
+        try:
+            code = stack.compose.run(*command, profiles=stack.profiles, capture=False, check=False).returncode
+        except KeyboardInterrupt:
+            code = 0  # the user stopped it: Compose stops the containers itself
+        if code not in (0, 130):
+            raise NasikoError(f"docker compose up ended with exit code {code}",
+                              hint="read the lines above; `invoke logs -s SERVICE` shows one service")
         return status(stack)
     reporter.step(f"starting {len(stack.services)} services, waiting on their health checks")
     with tempfile.TemporaryDirectory(prefix="nasiko-up-") as tmp:

@@ -233,6 +233,8 @@ class Deployer:
             # LangTrace) SDK exports to the collector; others ignore them.
             env.update(
                 {
+                    # Images may ship with the SDK switched off (the sample crewai does).
+                    "OTEL_SDK_DISABLED": "false",
                     "OTEL_SERVICE_NAME": agent_name,
                     "OTEL_EXPORTER_OTLP_ENDPOINT": self.settings.OTEL_EXPORTER_OTLP_ENDPOINT,
                     "OTEL_RESOURCE_ATTRIBUTES": f"nasiko.agent={agent_name}",

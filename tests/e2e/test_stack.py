@@ -128,6 +128,11 @@ def test_status_json_lists_every_service_with_the_v1_schema(live, stack_env):
     document = json.loads(result.stdout)
     assert document["schema"] == "nasiko.status/v1"
     rows = {row["name"]: row for row in document["services"]}
+    stack = live[0]
+    assert set(rows) == set(stack.compose.config.services), "every service of the compose file is listed"
+    assert {name for name, row in rows.items() if row["state"] == "disabled"} == set(
+        stack.compose.left_out(stack.profiles))
+    assert all(rows[name]["health"] == "healthy" for name in stack.services)
     assert rows["nasiko-backend"] | {"uptime_seconds": None} == {
         "name": "nasiko-backend", "kind": "service", "state": "running", "health": "healthy", "host_port": 8000,
         "url": "http://localhost:8000/docs", "image": "nasiko/nasiko-backend:latest", "uptime_seconds": None,

@@ -16,6 +16,20 @@ def test_docker_host_wins_over_the_active_context(monkeypatch):
     assert docker_host() == "tcp://127.0.0.1:1"
 
 
+def test_docker_context_variable_wins_over_the_config_file(monkeypatch, tmp_path):
+    import docker
+
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    (tmp_path / "config.json").write_text("{}")  # contexts live beside the docker config file
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    docker.ContextAPI.create_context("nasiko-test-ctx", host="tcp://127.0.0.1:2")
+    monkeypatch.setenv("DOCKER_CONTEXT", "nasiko-test-ctx")
+    assert docker_host().endswith("://127.0.0.1:2")  # docker-py writes tcp:// hosts as https://
+    monkeypatch.setenv("DOCKER_CONTEXT", "no-such-context")
+    with pytest.raises(NasikoError, match="docker context 'no-such-context'"):
+        docker_host()
+
+
 def test_no_socket_means_docker_is_not_running_naming_the_socket(monkeypatch, tmp_path):
     socket = tmp_path / "docker.sock"
     monkeypatch.setenv("DOCKER_HOST", f"unix://{socket}")
