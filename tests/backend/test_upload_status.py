@@ -54,3 +54,26 @@ def test_callback_for_an_agent_without_uploads_is_404(client):
 
     assert response.status_code == 404
     assert "ghost" in response.json()["detail"]
+
+
+def test_a_running_deployment_is_recorded_in_the_registry_with_the_gateway_url(client):
+    upload_id = upload_id_of_new_upload(client)
+    assert client.get("/api/v1/registries", params={"name": "demo"}).json() == []
+
+    client.put("/api/v1/upload-status/agent/demo/latest",
+               json={"status": "running", "image": "nasiko-agent/demo:abc", "upload_id": upload_id})
+
+    [record] = client.get("/api/v1/registries", params={"name": "demo"}).json()
+    assert record["url"] == "http://localhost:9100/demo/"
+    assert (record["status"], record["image"]) == ("running", "nasiko-agent/demo:abc")
+    assert record["card"]["name"] and record["card"]["url"] == "http://localhost:9100/demo/"
+    assert client.get("/api/v1/registry/agent/name/demo").json()["name"] == "demo"
+
+
+def test_a_failed_redeploy_leaves_the_registry_record_of_the_running_version(client):
+    first = upload_id_of_new_upload(client)
+    client.put("/api/v1/upload-status/agent/demo/latest", json={"status": "running", "image": "v1", "upload_id": first})
+    second = upload_id_of_new_upload(client)
+    client.put("/api/v1/upload-status/agent/demo/latest", json={"status": "failed", "upload_id": second})
+
+    assert client.get("/api/v1/registry/agent/name/demo").json()["image"] == "v1"

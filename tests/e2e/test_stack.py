@@ -185,6 +185,18 @@ def test_the_agent_appears_in_the_registry_within_two_seconds(live):
     assert entry["card"]["url"] == "http://localhost:9100/a2a-minimal/"
 
 
+def test_the_backends_registry_record_points_at_the_gateway_not_a_container(live):
+    stack, _, _ = live
+    url = f"{endpoints.backend_url(stack.compose)}/api/v1/registries"
+    deadline = time.monotonic() + 10  # the worker's callback is sent in the background
+    while not (records := httpx.get(url, params={"name": "a2a-minimal"}, timeout=5).json()):
+        assert time.monotonic() < deadline, "no registry record for a2a-minimal"
+        time.sleep(0.2)
+    [record] = records
+    assert record["url"] == record["card"]["url"] == "http://localhost:9100/a2a-minimal/"
+    assert record["status"] == "running" and record["image"].startswith("nasiko-agent/a2a-minimal:")
+
+
 def test_redeploying_unchanged_sources_builds_nothing_and_keeps_one_container(live):
     stack, _, _ = live
     first_id = stack.client.containers.get("a2a-minimal").id

@@ -2,6 +2,10 @@
 
     {name, url, status, card, image, updated_at}
 
+The backend writes a record when the worker reports a deployment running
+(the upload-status callback); `PUT /registry/agent/{name}` writes one by hand,
+and removing the agent deletes it.
+
 `url` is always the agent's route on the gateway ({GATEWAY_PUBLIC_URL}/{name}/):
 a container IP changes on every restart and is unreachable from the host, so a
 record carrying one would send users nowhere.
