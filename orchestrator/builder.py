@@ -11,8 +11,10 @@ made by hand can never pass for a build. The tag is written only after the
 engine reports success, so a failed build leaves no cache entry behind.
 
 Builds use the classic builder through docker-py (the engine here has no
-BuildKit for API clients) with `network_mode="host"` so RUN steps reach PyPI.
-No build args are passed at all: secrets reach agents only at run time.
+BuildKit for API clients) on the engine's default build network;
+WORKER_BUILD_NETWORK=host is for machines where only the host reaches the
+package registries (CI here). Build args carry proxy settings only, never
+secrets: those reach agents at run time.
 """
 
 import logging
