@@ -11,6 +11,9 @@ import docker
 from docker.models.containers import Container
 
 AGENT_LABEL = "nasiko.agent"
+# What the worker starts beside an agent: its companion services and their network.
+COMPANION_LABEL = "nasiko.companion-of"
+AGENT_NETWORK_LABEL = "nasiko.agent-network"
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 
@@ -129,3 +132,8 @@ def last_log_lines(container: Container | None, n: int = 20) -> str:
         return container.logs(tail=n, timestamps=False).decode(errors="replace").rstrip()
     except docker.errors.APIError:
         return ""
+
+
+def companion_containers(client: docker.DockerClient, agent_names: set[str]) -> list[Container]:
+    """The companion containers of these agents (each agent's own services from its compose file)."""
+    return [c for c in containers_labelled(client, COMPANION_LABEL) if c.labels.get(COMPANION_LABEL) in agent_names]

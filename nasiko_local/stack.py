@@ -17,8 +17,10 @@ from . import images, preflight
 from .compose import NETWORK, Compose
 from .containers import (
     AGENT_LABEL,
+    AGENT_NETWORK_LABEL,
     PROJECT_LABEL,
     agent_containers,
+    companion_containers,
     containers_labelled,
     project_containers,
     service_states,
@@ -157,10 +159,16 @@ def down(stack: Stack, reporter: Reporter | None = None, *, volumes: bool = Fals
     reporter = reporter or SilentReporter()
     client = stack.client
     _refuse_if_network_shared(client)  # before anything is removed: all or nothing
-    agents = []
+    agents, agent_names = [], set()
     for container in agent_containers(client):
         agents.append(container.name)
+        agent_names.add(container.labels.get(AGENT_LABEL))
         container.remove(force=True, v=volumes)
+    for container in companion_containers(client, agent_names):
+        container.remove(force=True, v=volumes)
+    for network in client.networks.list(filters={"label": AGENT_NETWORK_LABEL}):
+        if network.attrs.get("Labels", {}).get(AGENT_NETWORK_LABEL) in agent_names:
+            network.remove()
     if agents:
         reporter.step(f"removed agent containers: {', '.join(agents)}")
     command = ["down", "--remove-orphans", *(["--volumes"] if volumes else [])]
@@ -172,6 +180,7 @@ def down(stack: Stack, reporter: Reporter | None = None, *, volumes: bool = Fals
             except docker.errors.APIError:  # still used by an agent of another network: not ours
                 continue
     leftovers = _leftovers(client, stack.compose.project, volumes)
+    leftovers += [f"container {c.name}" for c in companion_containers(client, agent_names)]
     reporter.step("stack stopped" + (" and its volumes removed" if volumes else " (volumes kept)"))
     return DownResult(agents, volumes, leftovers)
 

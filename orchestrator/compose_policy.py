@@ -15,9 +15,10 @@ container on the platform network:
     ignored   ports, build, image, restart, container_name, depends_on and
               other keys: the worker decides those (each is noted in the log)
 
-Companion services (other services in the file, e.g. a database) are not
-started: this local worker runs one container per agent. They are reported in
-the notes so the user knows why the agent may miss them.
+Companion services (the other services in the file, e.g. a database) run
+from their `image:` under the same policy, on a network of the agent's own
+where the agent reaches each by its service name; they start before the
+agent and go with it. Named volumes are the agent's, shared with them.
 """
 
 import re
@@ -26,8 +27,10 @@ from pathlib import Path, PurePosixPath
 
 from dotenv import dotenv_values
 
-from .validate import InvalidAgent
+from .validate import RESERVED_NAMES, InvalidAgent
 
+# A companion's name is its DNS name on the agent's own network.
+COMPANION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Docker's rule for volume names.
 VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 UNSAFE_KEYS = ("privileged", "pid", "ipc", "cap_add", "devices", "security_opt", "bind_mounts")
@@ -64,6 +67,17 @@ class RunOptions:
     devices: list[str] = field(default_factory=list)
     security_opt: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The other services of the agent's compose file (agent's options only).
+    companions: list["Companion"] = field(default_factory=list)
+
+
+@dataclass
+class Companion:
+    """A companion service (a database, a cache...): run from its image, reached by the agent as `service`."""
+
+    service: str
+    image: str
+    options: RunOptions
 
 
 class UnsafeComposeKey(InvalidAgent):
@@ -71,27 +85,50 @@ class UnsafeComposeKey(InvalidAgent):
 
 
 def run_options(compose: dict, agent_name: str, folder: Path, allowed: frozenset[str] = frozenset()) -> RunOptions:
-    """Turn the agent's compose service into RunOptions, refusing what is unsafe."""
-    options = RunOptions()
+    """Turn the agent's compose service (and its companions) into RunOptions, refusing what is unsafe."""
     if not compose:
-        return options
+        return RunOptions()
     services = compose.get("services") or {}
-    service = services.get(agent_name) or {}
-    companions = sorted(str(name) for name in services if name != agent_name)
-    if companions:
-        options.notes.append(f"companion services not started by the local worker: {', '.join(companions)}")
+    options = _service_options(services.get(agent_name) or {}, agent_name, agent_name, folder, allowed)
+    for name in sorted(str(name) for name in services if name != agent_name):
+        companion = _companion(services[name], name, agent_name, folder, allowed)
+        options.companions.append(companion)
+        options.notes.extend(f"companion {name}: {note}" for note in companion.options.notes)
+    return options
+
+
+def _companion(service: object, name: str, agent_name: str, folder: Path, allowed: frozenset[str]) -> "Companion":
+    if not COMPANION_NAME.match(name):
+        raise InvalidAgent(f"companion service {name!r}: use lowercase letters, digits, '-' and '_' for its name "
+                           "(the agent reaches it by this name)")
+    if name == "previous":  # NAME.previous is the agent's own container while it is being replaced
+        raise InvalidAgent("companion service 'previous': the name is taken by the worker; rename the service")
+    if name in RESERVED_NAMES:
+        raise InvalidAgent(f"companion service {name!r} has the name of a stack service, which the agent reaches "
+                           "by that name too: rename the companion")
+    if not isinstance(service, dict) or not isinstance(service.get("image"), str) or not service["image"].strip():
+        raise InvalidAgent(f"companion service {name!r} needs an `image:` (the local worker builds only the agent "
+                           "itself, and starts companions from images)")
+    return Companion(name, service["image"].strip(), _service_options(service, name, agent_name, folder, allowed))
+
+
+def _service_options(service: dict, service_name: str, agent_name: str, folder: Path,
+                     allowed: frozenset[str]) -> RunOptions:
+    """One compose service's settings; named volumes belong to the agent (shared with its companions)."""
+    options = RunOptions()
 
     def refuse_unless_allowed(key: str, detail: str) -> None:
         if key not in allowed:
             raise UnsafeComposeKey(
-                f"docker-compose.yml service {agent_name!r} uses `{detail}`, which gives the agent "
+                f"docker-compose.yml service {service_name!r} uses `{detail}`, which gives the agent "
                 f"access to the host: remove it, or allow it explicitly with WORKER_ALLOW_UNSAFE={key}"
             )
 
     if service.get("network_mode") is not None:
         raise UnsafeComposeKey(
-            f"docker-compose.yml service {agent_name!r} sets `network_mode: {service['network_mode']}`: "
-            "remove it; agents always join the platform network so the gateway can reach them"
+            f"docker-compose.yml service {service_name!r} sets `network_mode: {service['network_mode']}`: "
+            "remove it; the worker chooses the networks (agents always join the platform network so the "
+            "gateway can reach them, companions their agent's own network)"
         )
     if service.get("privileged"):
         refuse_unless_allowed("privileged", "privileged: true")
@@ -105,7 +142,7 @@ def run_options(compose: dict, agent_name: str, folder: Path, allowed: frozenset
             refuse_unless_allowed(key, f"{key}: {service[key]}")
             setattr(options, key, [str(item) for item in service[key]])
 
-    options.environment = _environment(service, folder, agent_name)
+    options.environment = _environment(service, folder, service_name)
     for key in ("command", "entrypoint", "working_dir", "user"):
         if service.get(key) is not None:
             setattr(options, key, service[key])

@@ -28,6 +28,7 @@ import redis
 from . import status as status_mod
 from .build_log import BuildFailed
 from .builder import ImageBuilder
+from .companions import CompanionRunner
 from .compose_policy import run_options
 from .config import WorkerSettings
 from .consumer import PoisonMessage
@@ -67,6 +68,7 @@ class Deployer:
         self.engine = engine
         self.builder = ImageBuilder(engine.api, settings)
         self.runner = AgentRunner(engine, settings.DOCKER_NETWORK)
+        self.companions = CompanionRunner(self.runner)
         self.callback = BackendCallback(settings.BACKEND_URL)
 
     def close(self) -> None:
@@ -118,6 +120,7 @@ class Deployer:
     def remove(self, agent_name: str) -> bool:
         """Remove the agent's container and its status record; True if a container was removed."""
         removed = self.runner.remove(agent_name)
+        self.companions.remove(agent_name)
         self.redis.delete(status_mod.status_key(agent_name))
         return removed
 
@@ -160,8 +163,11 @@ class Deployer:
             status.stage("starting", "starting", f"starting container {agent_name}")
             env = self._environment(agent_name, options.environment)
             card = folder / "AgentCard.json"
+            own_network, dropped = self.companions.ensure(agent_name, options.companions,
+                                                 self.settings.WORKER_READY_TIMEOUT_SECONDS, on_wait=status.log)
             container, kept = self.runner.ensure_container(agent_name, image.ref, report.content_hash, env, options,
-                                                           card_path=str(card) if card.is_file() else "")
+                                                           card_path=str(card) if card.is_file() else "",
+                                                           also_on=own_network)
             report.container_id, report.container_kept = container.id, kept
             clock.lap("start")
             status.stage(
@@ -186,6 +192,8 @@ class Deployer:
                 self.runner.remove(agent_name)  # not left restarting forever
                 raise
             self.runner.discard_previous(agent_name)
+            if dropped and own_network is None:  # the network goes once no old container holds it
+                self.companions.remove_network(agent_name)
             clock.lap("ready")
 
             url = f"{self.settings.GATEWAY_PUBLIC_URL.rstrip('/')}/{agent_name}/"

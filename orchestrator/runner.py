@@ -35,8 +35,9 @@ class ContainerFailed(Exception):
     """The agent container could not be started or did not become ready."""
 
 
-def spec_hash(image_ref: str, environment: dict[str, str], options: RunOptions) -> str:
+def spec_hash(image_ref: str, environment: dict[str, str], options: RunOptions, also_on: str | None = None) -> str:
     spec = {
+        "also_on": also_on,
         "image": image_ref,
         "environment": environment,
         "command": options.command,
@@ -55,6 +56,34 @@ def spec_hash(image_ref: str, environment: dict[str, str], options: RunOptions) 
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
+def container_kwargs(image_ref: str, name: str, labels: dict[str, str], environment: dict[str, str],
+                     options: RunOptions, network: str, **extra) -> dict:
+    """docker-py `containers.create` arguments for a service's RunOptions (unset ones left out)."""
+    kwargs = {
+        "image": image_ref,
+        "name": name,
+        "labels": labels,
+        "environment": environment,
+        "network": network,
+        "restart_policy": {"Name": "unless-stopped"},
+        "command": options.command,
+        "entrypoint": options.entrypoint,
+        "working_dir": options.working_dir,
+        "user": options.user,
+        "healthcheck": options.healthcheck,
+        "volumes": options.volumes or None,
+        "privileged": options.privileged,
+        "pid_mode": options.pid_mode,
+        "ipc_mode": options.ipc_mode,
+        "cap_add": options.cap_add or None,
+        "devices": options.devices or None,
+        "security_opt": options.security_opt or None,
+        "detach": True,
+        **extra,
+    }
+    return {key: value for key, value in kwargs.items() if value is not None}
+
+
 class AgentRunner:
     def __init__(self, client: docker.DockerClient, network: str, replace_timeout: float = 60.0) -> None:
         self.client = client
@@ -69,10 +98,12 @@ class AgentRunner:
         environment: dict[str, str],
         options: RunOptions,
         card_path: str = "",
+        also_on: str | None = None,
     ) -> tuple[Container, bool]:
-        """Return (container, kept): the existing one if it matches and is healthy, else a new one."""
-        wanted_spec = spec_hash(image_ref, environment, options)
-        current = self._get(agent_name)
+        """Return (container, kept): the existing one if it matches and is healthy, else a new one.
+        `also_on`: a second network to join (the agent's own, where its companions are)."""
+        wanted_spec = spec_hash(image_ref, environment, options, also_on)
+        current = self.get(agent_name)
         if current is not None and self._can_keep(current, content_hash, wanted_spec):
             return current, True
         self._require_network()
@@ -89,33 +120,15 @@ class AgentRunner:
             # The registry's last fallback for the agent card (read inside the uploads volume).
             labels["nasiko.card-path"] = card_path
         for volume in options.named_volumes:
-            self._ensure_volume(volume, agent_name)
-        kwargs = {
-            "image": image_ref,
-            "name": agent_name,
-            "labels": labels,
-            "environment": environment,
-            "network": self.network,
-            "restart_policy": {"Name": "unless-stopped"},
-            "command": options.command,
-            "entrypoint": options.entrypoint,
-            "working_dir": options.working_dir,
-            "user": options.user,
-            "healthcheck": options.healthcheck,
-            "volumes": options.volumes or None,
-            "privileged": options.privileged,
-            "pid_mode": options.pid_mode,
-            "ipc_mode": options.ipc_mode,
-            "cap_add": options.cap_add or None,
-            "devices": options.devices or None,
-            "security_opt": options.security_opt or None,
-            "detach": True,
-        }
+            self.ensure_volume(volume, agent_name)
+        kwargs = container_kwargs(image_ref, agent_name, labels, environment, options, self.network)
         deadline = time.monotonic() + self.replace_timeout
         while True:
             self.remove(agent_name, deadline)
             try:
-                container = self.client.containers.create(**{k: v for k, v in kwargs.items() if v is not None})
+                container = self.client.containers.create(**kwargs)
+                if also_on:  # before start, so the companions' names resolve from the first moment
+                    self.client.networks.get(also_on).connect(container)
                 container.start()
                 container.reload()
                 return container, False
@@ -135,7 +148,7 @@ class AgentRunner:
         """Rename a running container out of the way (it keeps serving its
         clients); `discard_previous` or `restore_previous` ends the swap."""
         self.remove(self.previous_name(agent_name))  # a swap a crash left unfinished
-        current = self._get(agent_name)
+        current = self.get(agent_name)
         if current is None or current.status != "running":
             return  # nothing worth keeping: the plain replacement removes it
         try:
@@ -150,7 +163,7 @@ class AgentRunner:
 
     def restore_previous(self, agent_name: str) -> bool:
         """Remove the failed new container and give the previous one its name back."""
-        previous = self._get(self.previous_name(agent_name))
+        previous = self.get(self.previous_name(agent_name))
         if previous is None:
             return False
         self.remove(agent_name)
@@ -162,7 +175,7 @@ class AgentRunner:
         deadline = deadline if deadline is not None else time.monotonic() + self.replace_timeout
         removed = False
         while True:
-            container = self._get(agent_name)
+            container = self.get(agent_name)
             if container is None:
                 return removed
             try:
@@ -180,7 +193,7 @@ class AgentRunner:
                 )
             time.sleep(0.1)
 
-    def _get(self, name: str) -> Container | None:
+    def get(self, name: str) -> Container | None:
         """The container named exactly `name`, or None.
 
         The engine resolves a missing name as an id prefix too (agent `cafe`
@@ -215,7 +228,7 @@ class AgentRunner:
                 "or set DOCKER_NETWORK"
             ) from None
 
-    def _ensure_volume(self, name: str, agent_name: str) -> None:
+    def ensure_volume(self, name: str, agent_name: str) -> None:
         try:
             volume = self.client.volumes.get(name)
         except NotFound:

@@ -224,7 +224,7 @@ def test_an_existing_volume_that_is_not_the_agents_own_is_never_mounted(engine, 
     foreign = engine.volumes.create(f"nasiko-agent.thief.data-{agent_network[-8:]}", labels={"nasiko.test": "foreign"})
     try:
         with pytest.raises(ContainerFailed, match="does not belong to agent 'thief'"):
-            AgentRunner(engine, agent_network)._ensure_volume(foreign.name, "thief")
+            AgentRunner(engine, agent_network).ensure_volume(foreign.name, "thief")
     finally:
         foreign.remove(force=True)
 
@@ -244,3 +244,57 @@ def test_a_redeploy_that_fails_its_ready_check_leaves_the_previous_version_runni
     assert f"the previous version of {agent.name} is still running" in failed.message
     [container] = engine.containers.list(all=True, filters={"label": f"nasiko.agent={agent.name}"})
     assert (container.name, container.id, container.status) == (agent.name, good.container_id, "running")
+
+
+def _redis_image(engine) -> str:
+    """A Redis image this engine has: the offline stand-in here, the real one where it can be pulled."""
+    try:
+        engine.images.get("nasiko-offline/redis:7")
+        return "nasiko-offline/redis:7"
+    except docker.errors.ImageNotFound:
+        return "redis:7-alpine"
+
+
+def test_companion_services_run_beside_the_agent_on_its_own_network_and_go_with_it(
+    make_agent, deployer, engine, agent_network
+):
+    agent = make_agent()
+    image = _redis_image(engine)
+
+    def upload():
+        folder = agent.upload()
+        compose = folder / "docker-compose.yml"
+        compose.write_text(compose.read_text() + f"  cache:\n    image: {image}\n")
+        return str(folder)
+
+    first = deployer.deploy(agent.name, upload(), "first")
+    assert first.status == "running", first.message
+    companion = engine.containers.get(f"{agent.name}.cache")
+    assert companion.labels["nasiko.companion-of"] == agent.name and "nasiko.agent" not in companion.labels
+    networks = companion.attrs["NetworkSettings"]["Networks"]
+    assert list(networks) == [f"nasiko-agent.{agent.name}"], "companions stay off the platform network"
+    # The agent reaches its companion by the service name.
+    reach = "import socket; socket.create_connection(('cache', 6379), 5); print('reached')"
+    exit_code, output = engine.containers.get(agent.name).exec_run(["python3", "-c", reach])
+    assert (exit_code, output.strip()) == (0, b"reached"), output
+
+    second = deployer.deploy(agent.name, upload(), "second")
+    assert second.status == "running" and second.container_kept
+    assert engine.containers.get(f"{agent.name}.cache").id == companion.id, "an unchanged companion is kept"
+
+    deployer.remove(agent.name)
+    assert engine.containers.list(all=True, filters={"label": f"nasiko.companion-of={agent.name}"}) == []
+    assert engine.networks.list(names=[f"nasiko-agent.{agent.name}"]) == []
+
+
+def test_a_companion_that_exits_fails_the_deployment_with_its_logs(make_agent, deployer, engine):
+    agent = make_agent()
+    folder = agent.upload()
+    compose = folder / "docker-compose.yml"
+    broken = f"  db:\n    image: {_redis_image(engine)}\n    command: [\"sh\", \"-c\", \"echo no config; exit 4\"]\n"
+    compose.write_text(compose.read_text() + broken)
+
+    report = deployer.deploy(agent.name, str(folder), "broken")
+
+    assert report.status == "failed"
+    assert "companion db exited with code 4" in report.message and "no config" in report.message

@@ -110,6 +110,10 @@ def remove_agent_resources(engine: docker.DockerClient, name: str) -> None:
     for image in engine.images.list(filters=selector):
         with contextlib.suppress(docker.errors.NotFound):  # a parent removed along with its child
             engine.images.remove(image.id, force=True)
+    for container in engine.containers.list(all=True, filters={"label": f"nasiko.companion-of={name}"}):
+        container.remove(force=True)
+    for network in engine.networks.list(filters={"label": f"nasiko.agent-network={name}"}):
+        network.remove()
     for volume in engine.volumes.list(filters=selector):
         volume.remove(force=True)
 

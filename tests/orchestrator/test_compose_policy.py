@@ -71,16 +71,44 @@ def test_network_mode_is_refused_even_when_allowed(tmp_path):
         options_for(tmp_path, {"network_mode": "host"}, allowed={"network_mode"})
 
 
-def test_companion_services_and_unapplied_keys_are_reported(tmp_path):
+def test_unapplied_keys_are_reported(tmp_path):
+    options = options_for(tmp_path, {"build": ".", "ports": ["5000:5000"], "mem_limit": "1g"})
+    assert options.notes == ["docker-compose.yml keys not applied by the worker: mem_limit"]
+
+
+def test_companion_services_run_from_their_image_with_their_settings_and_the_agents_volumes(tmp_path):
     options = options_for(
         tmp_path,
-        {"build": ".", "ports": ["5000:5000"], "mem_limit": "1g"},
-        extra_services={"postgres": {"image": "postgres"}},
+        {"build": ".", "volumes": ["data:/data"]},
+        extra_services={"cache": {"image": "redis:7", "command": ["redis-server", "--appendonly", "yes"],
+                                  "environment": {"A": "1"}, "volumes": ["data:/srv"], "cpus": 1}},
     )
-    assert options.notes == [
-        "companion services not started by the local worker: postgres",
-        "docker-compose.yml keys not applied by the worker: mem_limit",
-    ]
+    [cache] = options.companions
+    assert (cache.service, cache.image) == ("cache", "redis:7")
+    assert cache.options.command == ["redis-server", "--appendonly", "yes"]
+    assert cache.options.environment == {"A": "1"}
+    assert cache.options.volumes == {"nasiko-agent.echo.data": {"bind": "/srv", "mode": "rw"}}  # the agent's volume
+    assert options.notes == ["companion cache: docker-compose.yml keys not applied by the worker: cpus"]
+
+
+@pytest.mark.parametrize(
+    ("companion", "complaint"),
+    [
+        ({"build": "./db"}, "needs an `image:`"),
+        ({"image": "redis:7", "privileged": True}, "service 'db' uses `privileged: true`"),
+        ({"image": "redis:7", "volumes": ["/var/run/docker.sock:/s"]}, "WORKER_ALLOW_UNSAFE=bind_mounts"),
+        ({"image": "redis:7", "network_mode": "host"}, "network_mode: host"),
+    ],
+)
+def test_companions_are_held_to_the_same_policy(tmp_path, companion, complaint):
+    with pytest.raises(InvalidAgent, match=complaint):
+        options_for(tmp_path, {"build": "."}, extra_services={"db": companion})
+
+
+@pytest.mark.parametrize(("name", "complaint"), [("redis", "name of a stack service"), ("My DB", "lowercase")])
+def test_a_companion_name_the_agent_could_not_reach_it_by_is_refused(tmp_path, name, complaint):
+    with pytest.raises(InvalidAgent, match=complaint):
+        options_for(tmp_path, {"build": "."}, extra_services={name: {"image": "redis:7"}})
 
 
 def test_healthcheck_durations_become_nanoseconds(tmp_path):
