@@ -3,9 +3,10 @@
 Commands in ```bash blocks of docs/LOCAL_DEVELOPMENT.md are checked against
 the real thing: invoke's own parser and tasks.py, nox's session list, pytest's
 and the smoke checklist's options, `docker X --help`, files in the
-repository. Commands that are safe anywhere are run. The command reference
-must list every option of every task. (Quoted error messages:
-test_docs_messages.py; the example CI workflow: test_ci_workflow.py.)
+repository. Commands that are safe anywhere are run; those that need a live
+stack run against one in tests/e2e/test_stack.py (GUIDE_LIVE_COMMANDS). The
+command reference must list every option of every task. (Quoted error
+messages: test_docs_messages.py; the example CI workflow: test_ci_workflow.py.)
 """
 
 import ast

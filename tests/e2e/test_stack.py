@@ -216,6 +216,47 @@ def test_status_lists_the_agent_with_the_address_that_works(live):
     assert (agent.kind, agent.state, agent.url) == ("agent", "running", url)
 
 
+# Guide commands that read or probe a live stack, run verbatim (cwd: the repo; the
+# stack's own env file is found from its containers) with what they must print.
+# The others are checked without running (tests/docs) or run by the tests above.
+GUIDE_LIVE_COMMANDS = [
+    ({}, "invoke status --json", 0, "nasiko.status/v1"),
+    ({}, "invoke logs -s nasiko-backend -n 20", 0, "nasiko-backend"),
+    ({}, "invoke shell nasiko-backend", 0, ""),
+    ({}, "invoke logs -s nope", 1, "unknown service nope"),
+    ({"DOCKER_HOST": "unix:///tmp/nope.sock"}, "invoke status", 1, "Docker is not running: no socket"),
+    ({}, "curl -s localhost:9100/a2a-minimal/.well-known/agent-card.json", 0, '"name"'),
+    ({}, "docker run --rm --network nasiko-network nasiko-offline/python:3.11-slim python3 -c 'import "
+         "urllib.request; print(urllib.request.urlopen('\"'\"'http://a2a-minimal:5000/.well-known/agent-card.json"
+         "'\"'\"').read().decode())'", 0, '"name":"a2a-minimal"'),
+]
+
+
+@pytest.mark.parametrize("env, line, code, expected", GUIDE_LIVE_COMMANDS, ids=[c[1][:60] for c in GUIDE_LIVE_COMMANDS])
+def test_guide_command_runs_as_written_against_the_live_stack(live, env, line, code, expected):
+    import os
+    import shlex
+
+    from tests.docs.doc_commands import GUIDE, doc_commands
+
+    stack = live[0]
+    argv = shlex.split(line)
+    written = [c for c in doc_commands(GUIDE) if c.argv == argv and c.env == env]
+    assert written, f"the guide no longer has `{line}`: update GUIDE_LIVE_COMMANDS"
+    if ":9100" in line and "kong" not in stack.services:
+        pytest.skip("not run: no Kong image on this machine (NASIKO_GATEWAY=off): the gateway URL is not exercised")
+    if argv[0] == "docker" and "nasiko-offline/python:3.11-slim" in argv:
+        try:
+            stack.client.images.get("nasiko-offline/python:3.11-slim")
+        except docker.errors.ImageNotFound:
+            pytest.skip("not run: the offline base image is not on this machine")
+    run = [sys.executable, "-m", *argv] if argv[0] == "invoke" else argv
+    result = subprocess.run(run, cwd=ROOT, env={**os.environ, **env}, input="exit\n", capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert expected in result.stdout + result.stderr
+
+
 def test_smoke_checklist_passes_against_the_live_stack_and_says_what_it_could_not_run(live):
     stack, _, _ = live
     report = smoke.Checklist(stack, agent="a2a-minimal", agent_path=ROOT / "agents/a2a-minimal").run()
