@@ -95,3 +95,20 @@ def test_a_port_setting_that_is_not_one_port_is_named(tmp_path: Path, value):
     env.write_text(f"NASIKO_PORT_BACKEND={value}\n")
     with pytest.raises(NasikoError, match="host port of nasiko-backend"):
         Compose(ROOT, EnvChoice(env, "test")).config.published_ports(["nasiko-backend"])
+
+
+class EngineWithMemory:
+    def __init__(self, gib: float) -> None:
+        self.gib = gib
+
+    def info(self) -> dict:
+        return {"MemTotal": int(self.gib * 2**30)}
+
+
+def test_an_engine_with_too_little_memory_is_refused_with_the_fix():
+    from nasiko_local.preflight import check_memory
+
+    with pytest.raises(NasikoError, match="has 1.9 GiB of memory; the stack needs at least") as error:
+        check_memory(EngineWithMemory(1.9), observability=True)
+    assert "Resources" in error.value.hint and "--dev" in error.value.hint
+    check_memory(EngineWithMemory(64), observability=True)  # enough: nothing said
