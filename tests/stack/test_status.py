@@ -42,4 +42,3 @@ def test_schema_rejects_a_row_missing_a_documented_field():
         assert "'health' is a required property" in error.message
     else:
         raise AssertionError("a row without health must not validate")
-
