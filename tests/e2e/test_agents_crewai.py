@@ -46,9 +46,13 @@ def crewai_with_llm(lab, crewai_image, llm_stub):
 
 
 @pytest.fixture(scope="module")
-def crewai_without_llm(lab, crewai_image):
-    container = lab.run(crewai_image, name_prefix="crewai-nollm")
-    return lab.wait_http(container, "/health", timeout=120)
+def crewai_without_llm_container(lab, crewai_image):
+    return lab.run(crewai_image, name_prefix="crewai-nollm")
+
+
+@pytest.fixture(scope="module")
+def crewai_without_llm(lab, crewai_without_llm_container):
+    return lab.wait_http(crewai_without_llm_container, "/health", timeout=120)
 
 
 def test_crew_answers_message_send_with_the_llm_answer(crewai_with_llm, llm_stub):
@@ -80,3 +84,11 @@ def test_without_a_key_message_send_says_no_llm_is_configured(crewai_without_llm
     assert "result" not in answer
     assert "no LLM configured" in answer["error"]["message"]
     assert "OPENAI_API_KEY" in answer["error"]["message"]
+
+
+def test_a_refused_request_is_one_log_line_not_a_traceback(crewai_without_llm, crewai_without_llm_container):
+    send_message(crewai_without_llm, "hello")
+    logs = crewai_without_llm_container.logs().decode("utf-8", "replace")
+
+    assert "no LLM configured" in logs
+    assert "Traceback" not in logs, logs[-2000:]

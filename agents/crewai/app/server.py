@@ -33,16 +33,36 @@ NO_LLM = (
 )
 
 
+def refusal(error: Exception) -> Exception:
+    """Mark an error the agent answers on purpose (not a crash): logged in one line, see RefusalsInOneLine."""
+    error.nasiko_refusal = True
+    return error
+
+
+class RefusalsInOneLine(logging.Filter):
+    """The SDK logs every executor error with its traceback; a request this agent
+    refuses on purpose (no LLM configured, no question) gets one line with the reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        while error is not None and not getattr(error, "nasiko_refusal", False):
+            error = error.__cause__ or error.__context__
+        if error is not None:
+            record.msg, record.args = f"{record.getMessage()}: {error}", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class CrewExecutor(AgentExecutor):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         if not self.settings.llm_configured:
-            raise InternalError(message=NO_LLM)
+            raise refusal(InternalError(message=NO_LLM))
         question = context.get_user_input().strip()
         if not question:
-            raise InvalidParamsError(message="send the question as a text part of the message")
+            raise refusal(InvalidParamsError(message="send the question as a text part of the message"))
         try:
             # CrewAI is synchronous: keep the event loop free for other requests.
             answer = await asyncio.to_thread(run_crew, question, self.settings)
