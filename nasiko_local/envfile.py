@@ -7,6 +7,7 @@ interprets it: python-dotenv and Compose disagree on empty values, `$VAR`
 references and single quotes, so this module never parses values itself.
 """
 
+import codecs
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,14 +53,21 @@ def check_shape(path: Path) -> None:
     """Refuse what Compose would reject with no file or line in its message:
     bytes that are not text, and a line with a value but no name (`=x`).
     Values are never read here (Compose interprets them)."""
-    data = path.read_bytes()
+    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise NasikoError(f"env file {path} is not text: line {line} holds bytes that are not UTF-8",
                           hint="give --config a text file of NAME=value lines (see .env.local.example)") from None
+    open_quote = None  # inside a quoted value that spans lines (Compose allows them)
     for number, line in enumerate(text.splitlines(), start=1):
+        if open_quote:
+            open_quote = None if open_quote in line else open_quote
+            continue
         if line.strip().startswith("="):
             raise NasikoError(f"env file {path}, line {number}: a value with no name ({line.strip()[:40]!r})",
                               hint="write NAME=value, or delete the line")
+        value = line.partition("=")[2].lstrip()
+        if value[:1] in ("'", '"') and value[0] not in value[1:]:
+            open_quote = value[0]

@@ -18,6 +18,7 @@ from .compose import NETWORK, Compose
 from .containers import (
     AGENT_LABEL,
     AGENT_NETWORK_LABEL,
+    COMPANION_LABEL,
     PROJECT_LABEL,
     agent_containers,
     companion_containers,
@@ -164,11 +165,20 @@ def down(stack: Stack, reporter: Reporter | None = None, *, volumes: bool = Fals
         agents.append(container.name)
         agent_names.add(container.labels.get(AGENT_LABEL))
         container.remove(force=True, v=volumes)
-    for container in companion_containers(client, agent_names):
+    # Companions of this stack's agents, and orphans whose agent is gone (a failed
+    # first deploy); those of agents on other networks (a test run) are not ours.
+    elsewhere = {c.labels.get(AGENT_LABEL) for c in containers_labelled(client, AGENT_LABEL)}
+    with_companions = {c.labels.get(COMPANION_LABEL) for c in containers_labelled(client, COMPANION_LABEL)}
+    ours = agent_names | (with_companions - elsewhere)
+    for container in companion_containers(client, ours):
         container.remove(force=True, v=volumes)
+    leftover_networks = []
     for network in client.networks.list(filters={"label": AGENT_NETWORK_LABEL}):
-        if network.attrs.get("Labels", {}).get(AGENT_NETWORK_LABEL) in agent_names:
-            network.remove()
+        if network.attrs.get("Labels", {}).get(AGENT_NETWORK_LABEL) in ours:
+            try:
+                network.remove()
+            except docker.errors.APIError:
+                leftover_networks.append(f"network {network.name}")
     if agents:
         reporter.step(f"removed agent containers: {', '.join(agents)}")
     command = ["down", "--remove-orphans", *(["--volumes"] if volumes else [])]
@@ -180,7 +190,7 @@ def down(stack: Stack, reporter: Reporter | None = None, *, volumes: bool = Fals
             except docker.errors.APIError:  # still used by an agent of another network: not ours
                 continue
     leftovers = _leftovers(client, stack.compose.project, volumes)
-    leftovers += [f"container {c.name}" for c in companion_containers(client, agent_names)]
+    leftovers += [f"container {c.name}" for c in companion_containers(client, ours)] + leftover_networks
     reporter.step("stack stopped" + (" and its volumes removed" if volumes else " (volumes kept)"))
     return DownResult(agents, volumes, leftovers)
 

@@ -6,7 +6,10 @@ and the agent joins it besides the platform network. Companion containers are
 named `NAME.SERVICE` and labelled `nasiko.companion-of=NAME` (never
 `nasiko.agent`: the registry routes only agents). A companion whose settings
 did not change is kept running across redeploys; one that left the compose
-file is removed; all go with the agent.
+file is removed once the new version is ready; all go with the agent. A
+companion whose settings changed is replaced before the agent's ready check:
+if the new agent then fails, the previous one keeps running with the new
+companion (companions are not rolled back).
 """
 
 import logging
@@ -39,28 +42,33 @@ class CompanionRunner:
         self.client: docker.DockerClient = runner.client
 
     def ensure(self, agent_name: str, companions: list[Companion], timeout: float,
-               on_wait: Callable[[str], None] | None = None) -> tuple[str | None, bool]:
+               on_wait: Callable[[str], None] | None = None) -> tuple[str | None, list[str]]:
         """Start (or keep) the agent's companions and wait until they run.
 
-        Returns (the agent's own network, or None without companions; whether
-        companions of an earlier version were removed)."""
+        Returns (the agent's own network, None without companions; the
+        containers of companions the new version no longer has). Those keep
+        running for the previous version until `drop` once the new one is ready.
+        Every image is checked before anything is replaced."""
         wanted = {companion_name(agent_name, c.service): c for c in companions}
-        dropped = False
-        for container in self._containers(agent_name):
-            if container.name not in wanted:
-                self.runner.remove(container.name)
-                dropped = True
+        stale = [c.name for c in self._containers(agent_name) if c.name not in wanted]
         if not companions:
-            return None, dropped
-        network = self._network(agent_name)
-        started = []
+            return None, stale
+        to_start = []
         for name, companion in wanted.items():
             spec = spec_hash(companion.image, companion.options.environment, companion.options)
             current = self.runner.get(name)
+            if current is not None and current.labels.get(COMPANION_LABEL) != agent_name:
+                raise ContainerFailed(f"container {name!r} exists and is not a companion of {agent_name!r}: "
+                                      f"remove or rename it (docker rm -f {name}) and deploy again")
             if current is not None and current.labels.get("nasiko.spec-hash") == spec and current.status == "running":
                 continue
-            self.runner.remove(name)
+            to_start.append((name, companion, spec))
+        for _, companion, _ in to_start:
             self._require_image(companion)
+        network = self._network(agent_name)
+        started = []
+        for name, companion, spec in to_start:
+            self.runner.remove(name)
             for volume in companion.options.named_volumes:
                 self.runner.ensure_volume(volume, agent_name)
             labels = {COMPANION_LABEL: agent_name, "nasiko.companion": companion.service,
@@ -76,7 +84,14 @@ class CompanionRunner:
         deadline = time.monotonic() + timeout
         for service, container in started:
             _wait_running(service, container, deadline)
-        return network, dropped
+        return network, stale
+
+    def drop(self, agent_name: str, names: list[str], *, keep_network: bool) -> None:
+        """Remove companions the running version no longer has (and their network if none is left)."""
+        for name in names:
+            self.runner.remove(name)
+        if not keep_network:
+            self.remove_network(agent_name)
 
     def remove(self, agent_name: str) -> list[str]:
         """Remove the agent's companions and its network; the names of the removed containers."""

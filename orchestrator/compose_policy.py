@@ -90,7 +90,10 @@ def run_options(compose: dict, agent_name: str, folder: Path, allowed: frozenset
         return RunOptions()
     services = compose.get("services") or {}
     options = _service_options(services.get(agent_name) or {}, agent_name, agent_name, folder, allowed)
-    for name in sorted(str(name) for name in services if name != agent_name):
+    names = [name for name in services if name != agent_name]
+    if any(not isinstance(name, str) for name in names):
+        raise InvalidAgent(f"docker-compose.yml service names must be text, not {names!r}: quote them")
+    for name in sorted(names):
         companion = _companion(services[name], name, agent_name, folder, allowed)
         options.companions.append(companion)
         options.notes.extend(f"companion {name}: {note}" for note in companion.options.notes)
@@ -140,15 +143,17 @@ def _service_options(service: dict, service_name: str, agent_name: str, folder: 
     for key in ("cap_add", "devices", "security_opt"):
         if service.get(key):
             refuse_unless_allowed(key, f"{key}: {service[key]}")
-            setattr(options, key, [str(item) for item in service[key]])
+            setattr(options, key, [str(item) for item in _listed(service, key, service_name)])
 
     options.environment = _environment(service, folder, service_name)
     for key in ("command", "entrypoint", "working_dir", "user"):
         if service.get(key) is not None:
             setattr(options, key, service[key])
-    if isinstance(service.get("healthcheck"), dict):
+    if service.get("healthcheck") is not None:
+        if not isinstance(service["healthcheck"], dict):
+            raise InvalidAgent(f"service {service_name!r}: healthcheck must be a mapping (test:, interval:, ...)")
         options.healthcheck = _healthcheck(service["healthcheck"])
-    _volumes(service.get("volumes") or [], options, agent_name, refuse_unless_allowed)
+    _volumes(_listed(service, "volumes", service_name), options, agent_name, service_name, refuse_unless_allowed)
 
     ignored = sorted(set(service) - QUIETLY_REPLACED - _HANDLED)
     if ignored:
@@ -213,7 +218,14 @@ def _environment(service: dict, folder: Path, agent_name: str) -> dict[str, str]
     return env
 
 
-def _volumes(entries: list, options: RunOptions, agent_name: str, refuse_unless_allowed) -> None:
+def _listed(service: dict, key: str, service_name: str) -> list:
+    value = service.get(key) or []
+    if not isinstance(value, list):
+        raise InvalidAgent(f"service {service_name!r}: {key} must be a list (one `- item` a line), not {value!r}")
+    return value
+
+
+def _volumes(entries: list, options: RunOptions, agent_name: str, service_name: str, refuse_unless_allowed) -> None:
     for entry in entries:
         if isinstance(entry, dict):
             kind, source, target = entry.get("type", "volume"), entry.get("source"), entry.get("target")
@@ -240,7 +252,7 @@ def _volumes(entries: list, options: RunOptions, agent_name: str, refuse_unless_
             if not VOLUME_NAME.match(str(source)):
                 hint = (" (the worker does not expand ${...} variables: write the value out)"
                         if "$" in str(source) else "")
-                raise InvalidAgent(f"volume {entry!r} of service {agent_name!r}: {source!r} is not a volume name; "
+                raise InvalidAgent(f"volume {entry!r} of service {service_name!r}: {source!r} is not a volume name; "
                                    f"use letters, digits, '_', '.' or '-'{hint}")
             name = f"nasiko-agent.{agent_name}.{source}"
             options.named_volumes.append(name)

@@ -103,8 +103,10 @@ class StreamConsumer:
                 raise
 
     def recover(self) -> list[Entry]:
-        """Own pending entries first, then idle entries of dead consumers."""
-        return self._own_pending() + self.reclaim_idle()
+        """Own pending entries first, then idle entries of dead consumers (not our own twice)."""
+        own = self._own_pending()
+        ids = {entry_id for entry_id, _ in own}
+        return own + [entry for entry in self.reclaim_idle() if entry[0] not in ids]
 
     def _own_pending(self) -> list[Entry]:
         entries: list[Entry] = []

@@ -95,6 +95,8 @@ class Deployer:
             return
         if command == "remove_agent":
             self.remove(agent_name)
+            self.callback.send(agent_name, {"status": "removed", "stage": "removed", "message": f"{agent_name} removed",
+                                            "url": "", "image": "", "container_id": "", "upload_id": upload_id})
             return
         self.deploy(agent_name, fields.get("agent_path", ""), upload_id)
 
@@ -163,8 +165,14 @@ class Deployer:
             status.stage("starting", "starting", f"starting container {agent_name}")
             env = self._environment(agent_name, options.environment)
             card = folder / "AgentCard.json"
-            own_network, dropped = self.companions.ensure(agent_name, options.companions,
-                                                 self.settings.WORKER_READY_TIMEOUT_SECONDS, on_wait=status.log)
+            try:
+                own_network, stale = self.companions.ensure(agent_name, options.companions,
+                                                            self.settings.WORKER_READY_TIMEOUT_SECONDS,
+                                                            on_wait=status.log)
+            except ContainerFailed:
+                if self.runner.get(agent_name) is None:  # nothing running uses them: not left restarting
+                    self.companions.remove(agent_name)
+                raise
             container, kept = self.runner.ensure_container(agent_name, image.ref, report.content_hash, env, options,
                                                            card_path=str(card) if card.is_file() else "",
                                                            also_on=own_network)
@@ -190,10 +198,11 @@ class Deployer:
                     kept = f"the previous version of {agent_name} is still running"
                     raise ContainerFailed(f"{failed}\n{kept}") from failed
                 self.runner.remove(agent_name)  # not left restarting forever
+                self.companions.remove(agent_name)
                 raise
             self.runner.discard_previous(agent_name)
-            if dropped and own_network is None:  # the network goes once no old container holds it
-                self.companions.remove_network(agent_name)
+            if stale:  # the previous version's companions, now that it is gone
+                self.companions.drop(agent_name, stale, keep_network=own_network is not None)
             clock.lap("ready")
 
             url = f"{self.settings.GATEWAY_PUBLIC_URL.rstrip('/')}/{agent_name}/"

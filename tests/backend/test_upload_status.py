@@ -77,3 +77,14 @@ def test_a_failed_redeploy_leaves_the_registry_record_of_the_running_version(cli
     client.put("/api/v1/upload-status/agent/demo/latest", json={"status": "failed", "upload_id": second})
 
     assert client.get("/api/v1/registry/agent/name/demo").json()["image"] == "v1"
+
+
+def test_the_workers_removal_drops_the_record_even_after_a_late_running_callback(client):
+    upload_id = upload_id_of_new_upload(client)
+    client.delete("/api/v1/agents/demo")  # record dropped at once, removal queued
+    # The deployment that was still running finishes, then the worker removes the agent: in that order.
+    client.put("/api/v1/upload-status/agent/demo/latest", json={"status": "running", "upload_id": upload_id})
+    response = client.put("/api/v1/upload-status/agent/demo/latest", json={"status": "removed", "upload_id": "r1"})
+
+    assert response.status_code == 200, response.text
+    assert client.get("/api/v1/registry/agent/name/demo").status_code == 404

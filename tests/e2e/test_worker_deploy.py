@@ -287,6 +287,35 @@ def test_companion_services_run_beside_the_agent_on_its_own_network_and_go_with_
     assert engine.networks.list(names=[f"nasiko-agent.{agent.name}"]) == []
 
 
+def test_a_redeploy_keeps_the_running_companions_until_the_new_version_is_ready(make_agent, deployer, engine):
+    agent = make_agent()
+
+    def upload(companions: str) -> str:
+        folder = agent.upload()
+        compose = folder / "docker-compose.yml"
+        compose.write_text(compose.read_text() + companions)
+        return str(folder)
+
+    cache = f"  cache:\n    image: {_redis_image(engine)}\n"
+    assert deployer.deploy(agent.name, upload(cache), "first").status == "running"
+    companion = engine.containers.get(f"{agent.name}.cache")
+
+    # An image that cannot be had (a registry on a closed loopback port) fails before anything is replaced.
+    missing = "  db:\n    image: 127.0.0.1:1/nasiko-test/missing:1\n"
+    failed = deployer.deploy(agent.name, upload(cache + missing), "missing-image")
+    assert failed.status == "failed" and "cannot be pulled" in failed.message
+    assert engine.containers.get(f"{agent.name}.cache").id == companion.id
+    assert engine.containers.get(agent.name).status == "running"
+
+    # Dropping the companion: gone once the new version is ready, with its network.
+    assert deployer.deploy(agent.name, upload(""), "without").status == "running"
+    assert engine.containers.list(all=True, filters={"label": f"nasiko.companion-of={agent.name}"}) == []
+    assert engine.networks.list(names=[f"nasiko-agent.{agent.name}"]) == []
+    deployer.remove(agent.name)
+    assert engine.containers.list(all=True, filters={"label": f"nasiko.companion-of={agent.name}"}) == []
+    assert engine.networks.list(names=[f"nasiko-agent.{agent.name}"]) == []
+
+
 def test_a_companion_that_exits_fails_the_deployment_with_its_logs(make_agent, deployer, engine):
     agent = make_agent()
     folder = agent.upload()

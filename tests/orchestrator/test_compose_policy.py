@@ -141,11 +141,28 @@ def test_healthcheck_durations_become_nanoseconds(tmp_path):
         ({"env_file": 5}, "env_file must be a path"),
         ({"env_file": [{"required": True}]}, "is not a path"),
         ({"volumes": ["${HOME}:/h"]}, "does not expand"),
+        ({"volumes": "data:/x"}, "volumes must be a list"),
+        ({"healthcheck": "true"}, "healthcheck must be a mapping"),
     ],
 )
 def test_malformed_service_settings_are_refused_with_what_to_write(tmp_path, service, complaint):
     with pytest.raises(InvalidAgent, match=complaint):
         options_for(tmp_path, service)
+
+
+def test_an_allowed_key_must_still_be_well_formed(tmp_path):
+    with pytest.raises(InvalidAgent, match="cap_add must be a list"):
+        options_for(tmp_path, {"cap_add": "NET_ADMIN"}, allowed={"cap_add"})
+
+
+def test_a_service_name_that_is_not_text_is_refused(tmp_path):
+    with pytest.raises(InvalidAgent, match="service names must be text"):
+        run_options({"services": {"echo": {}, 5432: {"image": "postgres"}}}, "echo", tmp_path)
+
+
+def test_a_companion_is_named_in_its_own_errors(tmp_path):
+    with pytest.raises(InvalidAgent, match="of service 'db'"):
+        options_for(tmp_path, {"build": "."}, extra_services={"db": {"image": "x", "volumes": ["${V}:/x"]}})
 
 
 def test_an_env_file_that_is_not_text_is_refused(tmp_path):

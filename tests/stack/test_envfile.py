@@ -107,6 +107,7 @@ def test_config_read_back_comes_from_compose_json(tmp_path: Path):
 @pytest.mark.parametrize("content, complaint", [
     (b"A=1\n=orphan\n", "line 2: a value with no name"),
     (b"A=1\nB=\xff\xfe\x00\n", "is not text: line 2"),
+    (b"\xef\xbb\xbfA=1\nB=\xff\n", "is not text: line 2"),  # after a byte-order mark too
 ])
 def test_env_file_compose_would_reject_without_a_line_is_refused_naming_the_line(tmp_path: Path, content, complaint):
     env = tmp_path / "broken.env"
@@ -116,3 +117,9 @@ def test_env_file_compose_would_reject_without_a_line_is_refused_naming_the_line
     (tmp_path / ".nasiko.env").write_bytes(content)
     with pytest.raises(NasikoError, match=complaint):
         choose_env_file(tmp_path)
+
+
+def test_a_line_starting_with_equals_inside_a_quoted_multiline_value_is_fine(tmp_path: Path):
+    env = tmp_path / "multi.env"
+    env.write_text('KEY="first line\n=second line"\nB=2\n')
+    assert choose_env_file(tmp_path, env).path == env.resolve()

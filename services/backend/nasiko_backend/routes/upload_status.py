@@ -29,6 +29,11 @@ class StatusCallback(BaseModel):
 
 @router.put("/upload-status/agent/{agent_name}/latest")
 async def update_latest_status(agent_name: str, body: StatusCallback, db: DbDep, settings: SettingsDep) -> dict:
+    if body.status == "removed":
+        # The worker removed the agent. Callbacks arrive in the order the worker
+        # sent them, so a deployment that finished just before cannot bring the record back.
+        await registry_store.delete(db, agent_name)
+        return {"agent_name": agent_name, "status": "removed"}
     updated = await uploads_store.update_latest(db, agent_name, body.model_dump())
     if updated is None:
         wanted = f" with upload_id {body.upload_id!r}" if body.upload_id else ""
