@@ -296,6 +296,8 @@ def test_remove_agent_removes_its_container_and_registry_entry(live, stack_env):
                                                               timeout=5).json()):
         assert time.monotonic() < deadline, "still listed 5 s after removal"
         time.sleep(0.2)
+    records = f"{endpoints.backend_url(stack.compose)}/api/v1/registries"
+    assert httpx.get(records, params={"name": "a2a-minimal"}, timeout=5).json() == [], "the backend's record is gone"
 
 
 def test_deploy_with_the_worker_stopped_fails_at_once_and_says_so(live, stack_env):
