@@ -50,7 +50,7 @@ class CompanionRunner:
         running for the previous version until `drop` once the new one is ready.
         Every image is checked before anything is replaced."""
         wanted = {companion_name(agent_name, c.service): c for c in companions}
-        stale = [c.name for c in self._containers(agent_name) if c.name not in wanted]
+        stale = [name for name in self.existing(agent_name) if name not in wanted]
         if not companions:
             return None, stale
         to_start = []
@@ -109,6 +109,10 @@ class CompanionRunner:
             pass
         except APIError as exc:  # the agent's previous container still on it: removed with the next deploy
             log.info("network %s kept for now: %s", agent_network_name(agent_name), exc.explanation or exc)
+
+    def existing(self, agent_name: str) -> list[str]:
+        """Names of the agent's companion containers, as the engine has them now."""
+        return [container.name for container in self._containers(agent_name)]
 
     def _containers(self, agent_name: str) -> list:
         return self.client.containers.list(all=True, filters={"label": f"{COMPANION_LABEL}={agent_name}"})

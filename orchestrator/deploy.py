@@ -165,14 +165,16 @@ class Deployer:
             status.stage("starting", "starting", f"starting container {agent_name}")
             env = self._environment(agent_name, options.environment)
             card = folder / "AgentCard.json"
-            try:
-                own_network, stale = self.companions.ensure(agent_name, options.companions,
-                                                            self.settings.WORKER_READY_TIMEOUT_SECONDS,
-                                                            on_wait=status.log)
-            except ContainerFailed:
-                if self.runner.get(agent_name) is None:  # nothing running uses them: not left restarting
-                    self.companions.remove(agent_name)
-                raise
+            own_network, stale = None, []
+            if options.companions:
+                try:
+                    own_network, stale = self.companions.ensure(agent_name, options.companions,
+                                                                self.settings.WORKER_READY_TIMEOUT_SECONDS,
+                                                                on_wait=status.log)
+                except ContainerFailed:
+                    if self.runner.get(agent_name) is None:  # nothing running uses them: not left restarting
+                        self.companions.remove(agent_name)
+                    raise
             container, kept = self.runner.ensure_container(agent_name, image.ref, report.content_hash, env, options,
                                                            card_path=str(card) if card.is_file() else "",
                                                            also_on=own_network)
@@ -201,6 +203,10 @@ class Deployer:
                 self.companions.remove(agent_name)
                 raise
             self.runner.discard_previous(agent_name)
+            if not options.companions and not kept:
+                # A kept container has no companion network (its spec says so): only a
+                # replaced one can leave companions of an earlier version behind.
+                stale = self.companions.existing(agent_name)
             if stale:  # the previous version's companions, now that it is gone
                 self.companions.drop(agent_name, stale, keep_network=own_network is not None)
             clock.lap("ready")
