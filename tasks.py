@@ -176,7 +176,8 @@ def deploy_agent(c: Context, name, path=None, config=None, timeout=None, json=Fa
 @task(help={"name": "agent name", "config": CONFIG_HELP, "json": "print the result as JSON"})
 @friendly_errors
 def remove_agent(c: Context, name, config=None, json=False):
-    """Remove a deployed agent: its container, its route and its registry record."""
+    """Remove a deployed agent: its container and companions, its route and its registry record
+    (its named volumes stay until `invoke down --volumes`)."""
     result = agents.remove_from_stack(stack.load_stack(config), name,
                                       on_event=None if json else console.DeployProgress(name))
     if json:

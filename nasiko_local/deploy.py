@@ -133,7 +133,9 @@ def check_folder(name: str, folder: Path, *, allowed_unsafe: frozenset[str] = fr
         raise NasikoError(f"refused by the worker's policy: {exc}",
                           hint="remove that key from the agent's docker-compose.yml") from exc
     except InvalidAgent as exc:
-        raise NasikoError(f"invalid agent folder: {exc}", hint=_fix_hint(folder)) from exc
+        hint = (f"fix that companion service in {folder / 'docker-compose.yml'} (docs/LOCAL_DEVELOPMENT.md, "
+                "Writing an agent)" if "companion" in str(exc) else _fix_hint(folder))
+        raise NasikoError(f"invalid agent folder: {exc}", hint=hint) from exc
     size = sum((folder / f).stat().st_size for f in files if (folder / f).is_file())
     if len(files) > max_entries or size > max_bytes:
         raise NasikoError(

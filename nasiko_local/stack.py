@@ -171,6 +171,7 @@ def down(stack: Stack, reporter: Reporter | None = None, *, volumes: bool = Fals
     with_companions = {c.labels.get(COMPANION_LABEL) for c in containers_labelled(client, COMPANION_LABEL)}
     ours = agent_names | (with_companions - elsewhere)
     for container in companion_containers(client, ours):
+        agents.append(container.name)
         container.remove(force=True, v=volumes)
     leftover_networks = []
     for network in client.networks.list(filters={"label": AGENT_NETWORK_LABEL}):
@@ -260,6 +261,8 @@ def logs_command(stack: Stack, services: list[str], *, follow: bool = False, tai
                  timestamps: bool = False) -> list[str]:
     """The compose command that shows the logs (agents by name too)."""
     agent_names = {c.labels[AGENT_LABEL]: c.name for c in agent_containers(stack.client)}
+    # An agent's companions by their container name (NAME.SERVICE).
+    agent_names |= {c.name: c.name for c in containers_labelled(stack.client, COMPANION_LABEL)}
     options = [*(["--follow"] if follow else []), *(["--tail", str(tail)] if tail is not None else []),
                *(["--timestamps"] if timestamps else [])]
     if len(services) == 1 and services[0] in agent_names:

@@ -123,7 +123,7 @@ def _service_options(service: dict, service_name: str, agent_name: str, folder: 
     def refuse_unless_allowed(key: str, detail: str) -> None:
         if key not in allowed:
             raise UnsafeComposeKey(
-                f"docker-compose.yml service {service_name!r} uses `{detail}`, which gives the agent "
+                f"docker-compose.yml service {service_name!r} uses `{detail}`, which gives the container "
                 f"access to the host: remove it, or allow it explicitly with WORKER_ALLOW_UNSAFE={key}"
             )
 
