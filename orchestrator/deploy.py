@@ -197,8 +197,8 @@ class Deployer:
             except ContainerFailed as failed:
                 # A broken new version must not take a working one down with it.
                 if self.runner.restore_previous(agent_name):
-                    kept = f"the previous version of {agent_name} is still running"
-                    raise ContainerFailed(f"{failed}\n{kept}") from failed
+                    still = f"the previous version of {agent_name} is still running"
+                    raise ContainerFailed(f"{failed}\n{still}") from failed
                 self.runner.remove(agent_name)  # not left restarting forever
                 self.companions.remove(agent_name)
                 raise
