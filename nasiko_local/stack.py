@@ -168,11 +168,12 @@ def down(stack: Stack, reporter: Reporter | None = None, *, volumes: bool = Fals
     # Companions of this stack's agents, and orphans whose agent is gone (a failed
     # first deploy); those of agents on other networks (a test run) are not ours.
     elsewhere = {c.labels.get(AGENT_LABEL) for c in containers_labelled(client, AGENT_LABEL)}
-    with_companions = {c.labels.get(COMPANION_LABEL) for c in containers_labelled(client, COMPANION_LABEL)}
-    ours = agent_names | (with_companions - elsewhere)
-    for container in companion_containers(client, ours):
-        agents.append(container.name)
-        container.remove(force=True, v=volumes)
+    companions = containers_labelled(client, COMPANION_LABEL)
+    ours = agent_names | ({c.labels.get(COMPANION_LABEL) for c in companions} - elsewhere)
+    for container in companions:
+        if container.labels.get(COMPANION_LABEL) in ours:
+            agents.append(container.name)
+            container.remove(force=True, v=volumes)
     leftover_networks = []
     for network in client.networks.list(filters={"label": AGENT_NETWORK_LABEL}):
         if network.attrs.get("Labels", {}).get(AGENT_NETWORK_LABEL) in ours:
@@ -260,14 +261,14 @@ def require_running(stack: Stack, service: str) -> None:
 def logs_command(stack: Stack, services: list[str], *, follow: bool = False, tail: int | None = None,
                  timestamps: bool = False) -> list[str]:
     """The compose command that shows the logs (agents by name too)."""
-    agent_names = {c.labels[AGENT_LABEL]: c.name for c in agent_containers(stack.client)}
-    # An agent's companions by their container name (NAME.SERVICE).
-    agent_names |= {c.name: c.name for c in containers_labelled(stack.client, COMPANION_LABEL)}
+    # Agents by name; their companions by container name (NAME.SERVICE).
+    containers = {c.labels[AGENT_LABEL]: c.name for c in agent_containers(stack.client)}
+    containers |= {c.name: c.name for c in containers_labelled(stack.client, COMPANION_LABEL)}
     options = [*(["--follow"] if follow else []), *(["--tail", str(tail)] if tail is not None else []),
                *(["--timestamps"] if timestamps else [])]
-    if len(services) == 1 and services[0] in agent_names:
-        return ["docker", "logs", *options, agent_names[services[0]]]
-    if any(s in agent_names for s in services):
+    if len(services) == 1 and services[0] in containers:
+        return ["docker", "logs", *options, containers[services[0]]]
+    if any(s in containers for s in services):
         raise NasikoError("show an agent's logs on their own", hint="e.g. `invoke logs -s crewai`")
     stack.resolve(services)
     if not project_containers(stack.client, stack.compose.project):

@@ -42,17 +42,15 @@ class CompanionRunner:
         self.client: docker.DockerClient = runner.client
 
     def ensure(self, agent_name: str, companions: list[Companion], timeout: float,
-               on_wait: Callable[[str], None] | None = None) -> tuple[str | None, list[str]]:
-        """Start (or keep) the agent's companions and wait until they run.
+               on_wait: Callable[[str], None] | None = None) -> tuple[str, list[str]]:
+        """Start (or keep) the agent's companions (at least one) and wait until they run.
 
-        Returns (the agent's own network, None without companions; the
-        containers of companions the new version no longer has). Those keep
-        running for the previous version until `drop` once the new one is ready.
-        Every image is checked before anything is replaced."""
+        Returns (the agent's own network; the containers of companions the new
+        version no longer has). Those keep running for the previous version
+        until `drop` once the new one is ready. Every image is checked before
+        anything is replaced."""
         wanted = {companion_name(agent_name, c.service): c for c in companions}
         stale = [name for name in self.existing(agent_name) if name not in wanted]
-        if not companions:
-            return None, stale
         to_start = []
         for name, companion in wanted.items():
             spec = spec_hash(companion.image, companion.options.environment, companion.options)
@@ -93,14 +91,9 @@ class CompanionRunner:
         if not keep_network:
             self.remove_network(agent_name)
 
-    def remove(self, agent_name: str) -> list[str]:
-        """Remove the agent's companions and its network; the names of the removed containers."""
-        removed = []
-        for container in self._containers(agent_name):
-            self.runner.remove(container.name)
-            removed.append(container.name)
-        self.remove_network(agent_name)
-        return removed
+    def remove(self, agent_name: str) -> None:
+        """Remove all the agent's companions and its network."""
+        self.drop(agent_name, self.existing(agent_name), keep_network=False)
 
     def remove_network(self, agent_name: str) -> None:
         try:

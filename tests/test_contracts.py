@@ -48,3 +48,11 @@ def test_an_agent_named_like_a_platform_route_is_refused_by_backend_and_worker()
         validate.check_agent_name("status")
     with pytest.raises(backend_names.InvalidAgentName, match="platform route of the gateway"):
         backend_names.check_agent_name("api")
+
+
+def test_the_host_tasks_and_the_worker_read_the_same_container_labels():
+    from nasiko_local import containers
+    from orchestrator import companions
+
+    assert containers.COMPANION_LABEL == companions.COMPANION_LABEL
+    assert containers.AGENT_NETWORK_LABEL == companions.AGENT_NETWORK_LABEL
